@@ -1,0 +1,29 @@
+"""Audit action codes and how they read to a person. Add a code here when you add one."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+ACTION_LABELS = {
+    "view_customer_card": _l("opened the customer card"),
+    "view_person_card": _l("opened the person's card"),
+    "enter_reading": _l("entered a meter reading"),
+    "correct_reading": _l("corrected a meter reading"),
+    "add_representative": _l("added a representative"),
+    "remove_representative": _l("removed a representative"),
+    "grant_staff_role": _l("gave a staff role"),
+    "revoke_staff_role": _l("removed a staff role"),
+    "change_settings": _l("changed the utility's settings"),
+    "add_price": _l("added a price"),
+    "search": _l("searched for customers"),
+}
+
+
+def audit_action_label(code: str) -> str:
+    label = ACTION_LABELS.get(code)
+    return str(label) if label is not None else code
+
+
+def init_audit_labels(app: Flask) -> None:
+    app.jinja_env.globals["audit_action_label"] = audit_action_label

@@ -1,0 +1,229 @@
+"""Staff administration: staff roles, utility settings and prices, the audit trail.
+
+Administrators only (``domain/permissions.py``); everyone else gets 404, as if
+the pages did not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import astuple
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from webapp.blueprints.admin.forms import (
+    AuditFilterForm,
+    PriceForm,
+    RemoveStaffRoleForm,
+    StaffRoleForm,
+    ThresholdsForm,
+)
+from webapp.domain.permissions import Action, Actor
+from webapp.extensions import db
+from webapp.i18n import format_day, format_volume
+from webapp.models import PriceKind, StaffRoleKind, Utility
+from webapp.pagination import paginate
+from webapp.services import admin
+from webapp.services.access import require, today_in_tallinn
+
+bp = Blueprint("admin", __name__, url_prefix="/staff/admin")
+
+INVALID = 422  # a form sent back with its errors
+# A form posts to its own section (``action="…#add-price"``) so that a page sent back
+# with errors opens there; after success the browser would keep that fragment, so the
+# redirect names the top of the content, where the confirmation is shown.
+TOP = "main"
+
+
+def _refused(form: Any, refusal: admin.AdminRefusal) -> None:
+    """Show a refusal beside the fields it concerns, or above the form."""
+    fields = [getattr(form, name) for name in refusal.fields if hasattr(form, name)]
+    for field in fields:
+        field.errors = [*field.errors, refusal.message]
+    if not fields:
+        flash(refusal.message, "error")
+
+
+# --------------------------------------------------------------------------- staff roles
+
+
+def _staff_roles_page(actor: Actor, form: StaffRoleForm, status: int = 200) -> tuple[str, int]:
+    return render_template(
+        "admin/staff_roles.html", members=admin.staff_members(actor), form=form
+    ), status
+
+
+@bp.get("/staff-roles")
+@login_required
+def staff_roles() -> tuple[str, int]:
+    actor = require(Action.MANAGE_STAFF_ROLES)
+    return _staff_roles_page(actor, StaffRoleForm())
+
+
+@bp.post("/staff-roles")
+@login_required
+def add_staff_role() -> Response | tuple[str, int]:
+    actor = require(Action.MANAGE_STAFF_ROLES)
+    form = StaffRoleForm()
+    if not form.validate_on_submit():
+        return _staff_roles_page(actor, form, INVALID)
+    try:
+        granted = admin.grant_staff_role(
+            actor, form.personal_code.data, StaffRoleKind(form.role.data),
+            form.given_name.data or "", form.family_name.data or "",
+        )
+    except admin.AdminRefusal as refusal:
+        db.session.rollback()
+        _refused(form, refusal)
+        return _staff_roles_page(actor, form, INVALID)
+    db.session.commit()
+    flash(_("%(name)s now has the role %(role)s.", name=granted.person.full_name,
+            role=admin.STAFF_ROLE_NAMES[granted.role]), "success")
+    return redirect(url_for("admin.staff_roles", _anchor=TOP), code=303)
+
+
+@bp.route("/staff-roles/<int:role_id>/remove", methods=["GET", "POST"])
+@login_required
+def remove_staff_role(role_id: int) -> Response | str:
+    actor = require(Action.MANAGE_STAFF_ROLES)
+    role = admin.staff_role_or_404(actor, role_id)
+    form = RemoveStaffRoleForm()
+    if form.validate_on_submit():
+        name, kind = role.person.full_name, role.role
+        try:
+            admin.revoke_staff_role(actor, role)
+        except admin.AdminRefusal as refusal:
+            db.session.rollback()
+            flash(refusal.message, "error")
+            return redirect(url_for("admin.staff_roles"), code=303)
+        db.session.commit()
+        flash(_("The role %(role)s of %(name)s was removed.",
+                role=admin.STAFF_ROLE_NAMES[kind], name=name), "success")
+        return redirect(url_for("admin.staff_roles"), code=303)
+    return render_template(
+        "admin/remove_staff_role.html", role=role, form=form,
+        refusal=admin.removal_refusal(actor, role),
+    )
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def _utility_or_404() -> Utility:
+    utility = admin.the_utility(lock=True)
+    if utility is None:
+        abort(404)
+    return utility
+
+
+def _settings_page(
+    thresholds: ThresholdsForm | None = None,
+    price_form: PriceForm | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    utility = admin.the_utility()
+    if utility is not None and thresholds is None:
+        thresholds = ThresholdsForm(
+            formdata=None,
+            meter_threshold=utility.mass_view_meter_threshold,
+            site_threshold=utility.mass_view_site_threshold,
+        )
+    today = today_in_tallinn()
+    return render_template(
+        "admin/settings.html",
+        utility=utility,
+        thresholds=thresholds,
+        price_form=price_form or PriceForm(formdata=None),
+        prices=admin.price_list(utility, today) if utility is not None else {},
+        kind_names=admin.PRICE_KIND_NAMES,
+        today=today,
+    ), status
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings() -> Response | tuple[str, int]:
+    actor = require(Action.MANAGE_UTILITY_SETTINGS)
+    if request.method == "GET":
+        return _settings_page()
+    utility = _utility_or_404()
+    form = ThresholdsForm()
+    if not form.validate_on_submit():
+        return _settings_page(thresholds=form, status=INVALID)
+    try:
+        changed = admin.change_thresholds(
+            actor, utility, form.meter_threshold.data, form.site_threshold.data
+        )
+    except admin.AdminRefusal as refusal:
+        db.session.rollback()
+        _refused(form, refusal)
+        return _settings_page(thresholds=form, status=INVALID)
+    db.session.commit()
+    if changed:
+        flash(_("The settings were saved."), "success")
+    else:
+        flash(_("Nothing was changed."), "info")
+    return redirect(url_for("admin.settings", _anchor=TOP), code=303)
+
+
+@bp.post("/prices")
+@login_required
+def add_price() -> Response | tuple[str, int]:
+    actor = require(Action.MANAGE_UTILITY_SETTINGS)
+    utility = _utility_or_404()
+    form = PriceForm()
+    if not form.validate_on_submit():
+        return _settings_page(price_form=form, status=INVALID)
+    try:
+        added = admin.add_price(
+            actor, utility, PriceKind(form.kind.data), form.unit_price.data,
+            form.valid_from.data, form.valid_until.data, today_in_tallinn(),
+        )
+    except admin.AdminRefusal as refusal:
+        db.session.rollback()
+        _refused(form, refusal)
+        return _settings_page(price_form=form, status=INVALID)
+    db.session.commit()
+    flash(_("The price was added: %(price)s.", price=admin.describe_price(added.price)),
+          "success")
+    if added.closed is not None:
+        # The usual way to change a price: the open-ended one ends the day before.
+        flash(
+            _("The %(kind)s price of %(price)s EUR/m³ had no end date: it now ends on "
+              "%(day)s, the day before the new price starts.",
+              kind=admin.PRICE_KIND_NAMES[added.closed.kind],
+              price=format_volume(added.closed.unit_price, 4),
+              day=format_day(added.closed.valid_until)),
+            "success",
+        )
+    return redirect(url_for("admin.settings", _anchor=TOP), code=303)
+
+
+# --------------------------------------------------------------------------- audit trail
+
+
+@bp.get("/audit")
+@login_required
+def audit() -> tuple[str, int]:
+    actor = require(Action.VIEW_AUDIT_TRAIL)
+    form = AuditFilterForm(formdata=request.args)
+    if not form.validate():
+        return render_template("admin/audit.html", form=form, page=None,
+                               filtered=True, compact_json=admin.compact_json), 400
+    filters = admin.AuditFilters(
+        actor_code=form.actor.data or None,
+        subject_code=form.subject.data or None,
+        action=form.action.data or None,
+        object_type=form.object_type.data or None,
+        date_from=form.date_from.data,
+        date_to=form.date_to.data,
+    )
+    page = paginate(admin.audit_events(actor, filters))
+    return render_template(
+        "admin/audit.html", form=form, page=page,
+        filtered=any(astuple(filters)),
+        compact_json=admin.compact_json,
+    ), 200

@@ -1,0 +1,30 @@
+"""Command-line commands: ``flask data …`` (more groups join in later issues)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def register_cli(app: Flask) -> None:
+    from webapp.cli_data import data_cli
+    from webapp.devidp.cli import dev_idp_command
+
+    app.cli.add_command(data_cli)
+    app.cli.add_command(dev_idp_command)
+    app.cli.add_command(permissions_doc_command)
+
+
+@click.command("permissions-doc")
+@click.option("--output", default=str(DOCS / "permissions.md"), show_default=True,
+              type=click.Path(dir_okay=False, writable=True))
+def permissions_doc_command(output: str) -> None:
+    """Write the role × action table generated from webapp/domain/permissions.py."""
+    from webapp.domain.permissions import permissions_table
+
+    Path(output).write_text(permissions_table(), encoding="utf-8")
+    click.echo(f"Wrote {output}")

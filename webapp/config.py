@@ -1,0 +1,113 @@
+"""Configuration: one class per environment, values from environment variables.
+
+``PORTAL_ENV`` picks the class (``development``, ``testing``, ``production``;
+default ``production``, so that a forgotten setting fails safe).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import ClassVar
+
+INSECURE_DEFAULT_SECRET = "change-me"  # noqa: S105 - the value production refuses
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    ENV_NAME = "production"
+    SECRET_KEY = os.environ.get("SECRET_KEY", INSECURE_DEFAULT_SECRET)
+    # None: an SQLite file under instance/ (filled in by create_app).
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, object]] = {"pool_pre_ping": True}
+
+    # Languages: Estonian first, then English and Russian.
+    LANGUAGES = ("et", "en", "ru")
+    BABEL_DEFAULT_LOCALE = "et"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Tallinn"
+    BABEL_TRANSLATION_DIRECTORIES = "translations"
+
+    # OpenID Connect (TARA or any OIDC provider with a TARA-like profile).
+    OIDC_ISSUER = os.environ.get("OIDC_ISSUER")
+    OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "veeportaal")
+    OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+    OIDC_SCOPE = os.environ.get("OIDC_SCOPE", "openid")
+    # The embedded development provider (only ever started in development).
+    DEV_IDP_ENABLED = False
+    DEV_IDP_HOST = os.environ.get("DEV_IDP_HOST", "127.0.0.1")
+    DEV_IDP_PORT = int(os.environ.get("DEV_IDP_PORT", "9400"))
+
+    # Cookies and transport.
+    SESSION_COOKIE_NAME = "veeportaal_session"
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    PREFERRED_URL_SCHEME = "https"
+    HSTS = True
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+    UTILITY_CODE = os.environ.get("UTILITY_CODE", "")
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    PREFERRED_URL_SCHEME = "http"
+    HSTS = False
+    DEV_IDP_ENABLED = _bool("DEV_IDP", True)
+    # The development provider accepts any client secret, but not none.
+    OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "development-only")
+
+
+class TestingConfig(DevelopmentConfig):
+    ENV_NAME = "testing"
+    TESTING = True
+    DEV_IDP_ENABLED = False
+    SECRET_KEY = "testing-secret"  # noqa: S105
+    SERVER_NAME = None
+
+
+class ProductionConfig(Config):
+    pass
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for_environment() -> type[Config]:
+    name = os.environ.get("PORTAL_ENV", "production")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(
+            f"PORTAL_ENV={name!r} is not one of {', '.join(CONFIGS)}"
+        ) from None
+
+
+def read_instance_secret(instance_path: str, create: bool) -> str | None:
+    """The secret key kept in ``instance/secret_key``, made on first use in development."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip() or None
+    if not create:
+        return None
+    import secrets
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(secrets.token_urlsafe(48))
+    path.chmod(0o600)
+    return path.read_text().strip()

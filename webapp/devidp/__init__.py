@@ -1,0 +1,1 @@
+"""The development identity provider (see ``provider.py``); imported only in development."""

@@ -1,0 +1,60 @@
+"""Languages and formats: Estonian first, then English and Russian.
+
+Dates are always shown as dd.MM.yyyy, times in Europe/Tallinn, and numbers with
+the locale's decimal separator (a comma in Estonian and Russian).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from flask import Flask, current_app, session
+from flask_babel import format_decimal, get_locale, to_user_timezone
+
+from webapp.extensions import babel
+
+LANGUAGE_NAMES = {"et": "Eesti", "en": "English", "ru": "Русский"}
+
+
+def select_locale() -> str:
+    chosen = session.get("lang")
+    if chosen in current_app.config["LANGUAGES"]:
+        return str(chosen)
+    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def format_day(value: dt.date | dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = to_user_timezone(value).date()
+    return value.strftime("%d.%m.%Y")
+
+
+def format_moment(value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    local = to_user_timezone(value)
+    return local.strftime("%d.%m.%Y %H:%M")
+
+
+def format_volume(value: Decimal | None, places: int = 3) -> str:
+    if value is None:
+        return ""
+    pattern = "#,##0." + "0" * places if places else "#,##0"
+    return str(format_decimal(value, format=pattern))
+
+
+def format_money(value: Decimal | None) -> str:
+    return format_volume(value, places=2)
+
+
+def init_i18n(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.filters["day"] = format_day
+    app.jinja_env.filters["moment"] = format_moment
+    app.jinja_env.filters["volume"] = format_volume
+    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+    app.jinja_env.globals["get_locale"] = lambda: str(get_locale())

@@ -1,0 +1,47 @@
+"""All models, imported here so that Alembic and the app see one metadata."""
+
+from webapp.models.audit import AuditEvent
+from webapp.models.base import Base
+from webapp.models.contract import ServiceContract, contract_site
+from webapp.models.enums import (
+    ContractStatus,
+    MeterKind,
+    MeterStatus,
+    PriceKind,
+    ReadingChannel,
+    SiteRoleKind,
+    StaffRoleKind,
+)
+from webapp.models.meter import Meter, Reading
+from webapp.models.party import BoardMember, Company, Customer, Person
+from webapp.models.property import Property, Site
+from webapp.models.role import SiteRole, StaffRole
+from webapp.models.session import LoginSession
+from webapp.models.utility import Price, Utility
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "BoardMember",
+    "Company",
+    "ContractStatus",
+    "Customer",
+    "LoginSession",
+    "Meter",
+    "MeterKind",
+    "MeterStatus",
+    "Person",
+    "Price",
+    "PriceKind",
+    "Property",
+    "Reading",
+    "ReadingChannel",
+    "ServiceContract",
+    "Site",
+    "SiteRole",
+    "SiteRoleKind",
+    "StaffRole",
+    "StaffRoleKind",
+    "Utility",
+    "contract_site",
+]

@@ -1,0 +1,62 @@
+"""Closed sets of values stored as short strings with a CHECK constraint."""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import Enum
+
+
+class MeterKind(enum.StrEnum):
+    COLD_WATER = "cold_water"
+    GARDEN_SUB_METER = "garden_sub_meter"  # kastmisvee lisaarvesti
+    SMART = "smart"
+
+
+class MeterStatus(enum.StrEnum):
+    ACTIVE = "active"
+    REMOVED = "removed"
+
+
+class ReadingChannel(enum.StrEnum):
+    WEB = "web"
+    CSV = "csv"
+    API = "api"
+    STAFF = "staff"
+    ESTIMATE = "estimate"
+
+
+class ContractStatus(enum.StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"  # KEE §6: supply closed without ending the contract
+    ENDED = "ended"
+
+
+class SiteRoleKind(enum.StrEnum):
+    OWNER = "owner"  # ITB 2: the utility's contract partner
+    MANAGER = "manager"
+    USER = "user"
+
+
+class StaffRoleKind(enum.StrEnum):
+    CLERK = "clerk"
+    INSPECTOR = "inspector"
+    ADMIN = "admin"
+
+
+class PriceKind(enum.StrEnum):
+    WATER = "water"
+    SEWER = "sewer"
+
+
+def enum_column(enum_cls: type[enum.StrEnum], name: str) -> Enum:
+    """A portable enum column: VARCHAR plus a named CHECK constraint."""
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )

@@ -1,0 +1,63 @@
+"""Meters (veearvesti) and their readings (näit)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.models.base import Base, Timestamp, Volume, utcnow
+from webapp.models.enums import MeterKind, MeterStatus, ReadingChannel, enum_column
+from webapp.models.party import Person
+from webapp.models.property import Site
+
+
+class Meter(Base):
+    __tablename__ = "meter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    kind: Mapped[MeterKind] = mapped_column(enum_column(MeterKind, "meter_kind"))
+    installed_on: Mapped[dt.date]
+    verified_until: Mapped[dt.date | None]  # taatlus: metrological verification
+    seal_number: Mapped[str | None] = mapped_column(String(40))  # plomm
+    status: Mapped[MeterStatus] = mapped_column(
+        enum_column(MeterStatus, "meter_status"), default=MeterStatus.ACTIVE
+    )
+
+    site: Mapped[Site] = relationship(back_populates="meters")
+
+
+class Reading(Base):
+    """A meter's cumulative value as it stood at the end of ``reading_date``.
+
+    Interval (smart) meters also state the hour in ``measured_at``.
+    """
+
+    __tablename__ = "reading"
+    __table_args__ = (
+        CheckConstraint("value >= 0", name="value_not_negative"),
+        Index("ix_reading_meter_date", "meter_id", "reading_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id"))
+    value: Mapped[Volume]
+    reading_date: Mapped[dt.date]
+    measured_at: Mapped[Timestamp | None]
+    submitted_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    channel: Mapped[ReadingChannel] = mapped_column(enum_column(ReadingChannel, "reading_channel"))
+    # A corrected or replaced reading stays, pointing at the one that replaced it.
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("reading.id"), unique=True)
+    correction_reason: Mapped[str | None] = mapped_column(String(500))
+
+    meter: Mapped[Meter] = relationship()
+    submitted_by: Mapped[Person | None] = relationship()
+    replaced_by: Mapped[Reading | None] = relationship(remote_side=[id])
+
+    @property
+    def is_current(self) -> bool:
+        return self.replaced_by_id is None

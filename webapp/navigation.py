@@ -1,0 +1,55 @@
+"""Template globals: the portal's name and the menu, which depends on the person's roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, g, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from webapp.domain.permissions import Action, can
+from webapp.extensions import db
+from webapp.models import Utility
+from webapp.services.access import current_actor
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    label: str
+    url: str
+    current: bool
+
+
+def current_utility() -> Utility | None:
+    if "utility" not in g:
+        g.utility = db.session.scalar(select(Utility).order_by(Utility.id).limit(1))
+    return g.utility  # type: ignore[no-any-return]
+
+
+def portal_name() -> str:
+    utility = current_utility()
+    return _("%(utility)s self-service", utility=utility.name) if utility else _("Water portal")
+
+
+def menu_items() -> list[MenuItem]:
+    actor = current_actor()
+    entries: list[tuple[str, str]] = []
+    if actor is None:
+        entries.append((_("Home"), url_for("main.index")))
+    else:
+        if actor.site_roles:
+            entries.append((_("My sites"), url_for("account.home")))
+        if can(actor, Action.STAFF_AREA):
+            entries.append((_("Staff"), url_for("staff.home")))
+        if not actor.site_roles and not actor.staff_roles:
+            entries.append((_("Getting access"), url_for("account.home")))
+        entries.append((_("Who viewed my data"), url_for("account.data_access")))
+    entries.append((_("Rules"), url_for("main.rules")))
+    return [MenuItem(label, url, request.path == url) for label, url in entries]
+
+
+def init_navigation(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        current_utility=current_utility, portal_name=portal_name, menu_items=menu_items
+    )

@@ -1,0 +1,453 @@
+"""Staff administration: staff roles, the utility's settings and price list, the audit trail.
+
+Only administrators get here (``MANAGE_STAFF_ROLES``, ``MANAGE_UTILITY_SETTINGS``,
+``VIEW_AUDIT_TRAIL`` in ``domain/permissions.py``). Each function that writes
+checks the permission again, writes, records the audit event and flushes; the
+route commits, so a request writes everything or nothing.
+
+A rule the request breaks raises ``AdminRefusal``, naming the form fields it
+concerns, so that the route can show the message beside them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from flask import abort
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
+
+from webapp.domain.permissions import Action, Actor, acting_role, can
+from webapp.extensions import db
+from webapp.i18n import format_day, format_volume
+from webapp.models import AuditEvent, Person, Price, PriceKind, StaffRole, StaffRoleKind, Utility
+from webapp.services.access import TALLINN
+from webapp.services.audit import record
+
+# The same words as ``role_label`` in _macros.html, for messages made in Python.
+STAFF_ROLE_NAMES = {
+    StaffRoleKind.CLERK: _l("clerk"),
+    StaffRoleKind.INSPECTOR: _l("inspector"),
+    StaffRoleKind.ADMIN: _l("administrator"),
+}
+STAFF_ROLE_ORDER = {StaffRoleKind.ADMIN: 0, StaffRoleKind.CLERK: 1, StaffRoleKind.INSPECTOR: 2}
+PRICE_KIND_NAMES = {PriceKind.WATER: _l("water"), PriceKind.SEWER: _l("sewer")}
+
+# ITB 1.2: the mass view offers groups, CSV import and the API from these sizes.
+THRESHOLD_MIN, THRESHOLD_MAX = 1, 1000
+# Price.unit_price is Numeric(12, 4): 8 digits before the decimal point, 4 after.
+UNIT_PRICE_PLACES, UNIT_PRICE_WHOLE_DIGITS = 4, 8
+
+
+class AdminRefusal(Exception):
+    """What was asked breaks a rule; ``fields`` are the form fields to show it beside."""
+
+    def __init__(self, message: str, fields: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = tuple(fields)
+
+
+def _check(actor: Actor, action: Action) -> None:
+    # The route has asked already; a service never trusts that it was.
+    if not can(actor, action):
+        abort(404)
+
+
+# --------------------------------------------------------------------------- staff roles
+
+
+@dataclass(frozen=True)
+class StaffRoleLine:
+    role_id: int
+    role: StaffRoleKind
+    since: dt.datetime
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    person_id: int
+    name: str
+    personal_code: str
+    is_you: bool
+    roles: tuple[StaffRoleLine, ...]
+
+
+def staff_members(actor: Actor) -> list[StaffMember]:
+    """Everyone with a staff role, by family name, with their roles."""
+    _check(actor, Action.MANAGE_STAFF_ROLES)
+    rows = db.session.scalars(select(StaffRole).options(selectinload(StaffRole.person))).all()
+    by_person: dict[int, list[StaffRole]] = {}
+    for role in rows:
+        by_person.setdefault(role.person_id, []).append(role)
+    people = sorted(
+        (roles[0].person for roles in by_person.values()),
+        key=lambda p: (p.family_name.casefold(), p.given_name.casefold(), p.personal_code),
+    )
+    return [
+        StaffMember(
+            person_id=person.id,
+            name=person.full_name,
+            personal_code=person.personal_code,
+            is_you=person.id == actor.person_id,
+            roles=tuple(
+                StaffRoleLine(role.id, role.role, role.created_at)
+                for role in sorted(by_person[person.id], key=lambda r: STAFF_ROLE_ORDER[r.role])
+            ),
+        )
+        for person in people
+    ]
+
+
+def _roles_of(person_id: int) -> list[str]:
+    roles = db.session.scalars(select(StaffRole.role).where(StaffRole.person_id == person_id))
+    return sorted(role.value for role in roles)
+
+
+def grant_staff_role(
+    actor: Actor,
+    personal_code: str,
+    role: StaffRoleKind,
+    given_name: str = "",
+    family_name: str = "",
+) -> StaffRole:
+    """Give ``role`` to the person with ``personal_code``; a person the portal does not
+    know yet is added with the names given (both are then required)."""
+    _check(actor, Action.MANAGE_STAFF_ROLES)
+    person = db.session.scalar(select(Person).where(Person.personal_code == personal_code))
+    new_person: dict[str, str] | None = None
+    if person is None:
+        given_name, family_name = given_name.strip(), family_name.strip()
+        missing = [name for name, value in (("given_name", given_name),
+                                            ("family_name", family_name)) if not value]
+        if missing:
+            raise AdminRefusal(
+                _("This person is not known to the portal yet: enter their given and "
+                  "family name."),
+                missing,
+            )
+        person = Person(personal_code=personal_code, given_name=given_name,
+                        family_name=family_name)
+        db.session.add(person)
+        db.session.flush()
+        new_person = {"given_name": given_name, "family_name": family_name}
+    before = _roles_of(person.id)
+    if role.value in before:
+        raise AdminRefusal(
+            _("%(name)s already has the role %(role)s.", name=person.full_name,
+              role=STAFF_ROLE_NAMES[role]),
+            ["role"],
+        )
+    granted = StaffRole(person_id=person.id, role=role)
+    db.session.add(granted)
+    db.session.flush()
+    after: dict[str, Any] = {"roles": sorted([*before, role.value])}
+    if new_person is not None:
+        after["new_person"] = new_person
+    _audit(actor, Action.MANAGE_STAFF_ROLES, "grant_staff_role", "staff_role", granted.id,
+           subject_person_id=person.id, before={"roles": before}, after=after)
+    return granted
+
+
+def staff_role_or_404(actor: Actor, role_id: int) -> StaffRole:
+    _check(actor, Action.MANAGE_STAFF_ROLES)
+    role = db.session.get(StaffRole, role_id)
+    if role is None:
+        abort(404)
+    return role
+
+
+def removal_refusal(actor: Actor, role: StaffRole, other_admins: int | None = None) -> str | None:
+    """Why ``actor`` may not remove ``role``, or None.
+
+    The utility must never be left without an administrator: nobody removes their
+    own administrator role (another administrator must), and the last one stays.
+    """
+    if role.role is not StaffRoleKind.ADMIN:
+        return None
+    if role.person_id == actor.person_id:
+        return _("You cannot remove your own administrator role: another administrator "
+                 "must do it.")
+    if other_admins is None:
+        other_admins = _count_admins(excluding=role.id)
+    if other_admins == 0:
+        return _("This is the last administrator. Give someone else the administrator role "
+                 "first.")
+    return None
+
+
+def _count_admins(excluding: int, lock: bool = False) -> int:
+    """Administrator roles other than ``excluding``.
+
+    With ``lock``, every administrator row is locked first, the excluded one too, in
+    one order: of two administrators removing each other at the same moment, the
+    second waits for the first, then finds one row fewer and is refused
+    (PostgreSQL; SQLite lets one writer in at a time anyway).
+    """
+    query = select(StaffRole.id).where(StaffRole.role == StaffRoleKind.ADMIN)
+    if lock:
+        query = query.order_by(StaffRole.id).with_for_update()
+    return sum(1 for role_id in db.session.scalars(query) if role_id != excluding)
+
+
+def revoke_staff_role(actor: Actor, role: StaffRole) -> None:
+    """Remove ``role``. The row goes (UNIQUE person+role lets it be given again later);
+    the audit event keeps what it was. It counts from the person's next request,
+    where the roles are loaded afresh (``services/auth.py``)."""
+    _check(actor, Action.MANAGE_STAFF_ROLES)
+    other_admins = _count_admins(excluding=role.id, lock=True)
+    refusal = removal_refusal(actor, role, other_admins)
+    if refusal is not None:
+        raise AdminRefusal(refusal)
+    person_id, role_id, kind = role.person_id, role.id, role.role
+    before = _roles_of(person_id)
+    db.session.delete(role)
+    db.session.flush()
+    _audit(actor, Action.MANAGE_STAFF_ROLES, "revoke_staff_role", "staff_role", role_id,
+           subject_person_id=person_id, before={"roles": before},
+           after={"roles": [name for name in before if name != kind.value]})
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def the_utility(lock: bool = False) -> Utility | None:
+    """The utility this portal serves: the first row (there is one once data is loaded)."""
+    query = select(Utility).order_by(Utility.id).limit(1)
+    if lock:
+        # Settings and prices are changed one request at a time, so that two
+        # administrators cannot add overlapping prices side by side.
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.session.scalar(query)
+
+
+def change_thresholds(actor: Actor, utility: Utility, meters: int, sites: int) -> bool:
+    """Set the mass-view thresholds (ITB 1.2); False when nothing changed."""
+    _check(actor, Action.MANAGE_UTILITY_SETTINGS)
+    for value in (meters, sites):
+        if not THRESHOLD_MIN <= value <= THRESHOLD_MAX:
+            raise AdminRefusal(_("Enter a whole number from %(low)s to %(high)s.",
+                                 low=THRESHOLD_MIN, high=THRESHOLD_MAX))
+    before = {
+        "mass_view_meter_threshold": utility.mass_view_meter_threshold,
+        "mass_view_site_threshold": utility.mass_view_site_threshold,
+    }
+    after = {"mass_view_meter_threshold": meters, "mass_view_site_threshold": sites}
+    if before == after:
+        return False
+    utility.mass_view_meter_threshold = meters
+    utility.mass_view_site_threshold = sites
+    db.session.flush()
+    _audit(actor, Action.MANAGE_UTILITY_SETTINGS, "change_settings", "utility", utility.id,
+           before=before, after=after)
+    return True
+
+
+def parse_unit_price(text: str) -> Decimal:
+    """A unit price in EUR per m³ as typed: a decimal comma or point, at most four
+    decimal places, not negative. Raises ``ValueError`` with a message to show."""
+    cleaned = re.sub(r"[\s\u00a0\u202f]", "", text)
+    if cleaned.startswith("-"):
+        raise ValueError(_("A price cannot be negative."))
+    match = re.fullmatch(r"(\d+)(?:[.,](\d+))?", cleaned)
+    if match is None:
+        raise ValueError(_("Enter the price as a number, for example 1,5240."))
+    whole, fraction = match.group(1), match.group(2) or ""
+    if len(fraction) > UNIT_PRICE_PLACES:
+        raise ValueError(_("Use at most %(places)s decimal places.", places=UNIT_PRICE_PLACES))
+    if len(whole.lstrip("0")) > UNIT_PRICE_WHOLE_DIGITS:
+        raise ValueError(_("This price is too large."))
+    return Decimal(f"{whole}.{fraction or '0'}")
+
+
+@dataclass(frozen=True)
+class PriceLine:
+    price: Price
+    status: str  # "ended", "in_force", "future"
+
+
+def price_list(utility: Utility, today: dt.date) -> dict[PriceKind, list[PriceLine]]:
+    """The utility's prices by kind, newest first, each marked ended, in force or future."""
+    prices = db.session.scalars(
+        select(Price).where(Price.utility_id == utility.id).order_by(Price.valid_from.desc())
+    )
+    listed: dict[PriceKind, list[PriceLine]] = {kind: [] for kind in PriceKind}
+    for price in prices:
+        if price.valid_from > today:
+            status = "future"
+        elif price.valid_until is not None and price.valid_until < today:
+            status = "ended"
+        else:
+            status = "in_force"
+        listed[price.kind].append(PriceLine(price, status))
+    return listed
+
+
+@dataclass(frozen=True)
+class AddedPrice:
+    price: Price
+    closed: Price | None  # the open-ended price that now ends the day before
+
+
+def _overlaps(start: dt.date, end: dt.date | None, other: Price) -> bool:
+    return (other.valid_until is None or start <= other.valid_until) and (
+        end is None or other.valid_from <= end
+    )
+
+
+def describe_price(price: Price) -> str:
+    if price.valid_until is None:
+        return _("the %(kind)s price of %(price)s EUR/m³ from %(start)s",
+                 kind=PRICE_KIND_NAMES[price.kind], price=format_volume(price.unit_price, 4),
+                 start=format_day(price.valid_from))
+    return _("the %(kind)s price of %(price)s EUR/m³ from %(start)s to %(end)s",
+             kind=PRICE_KIND_NAMES[price.kind], price=format_volume(price.unit_price, 4),
+             start=format_day(price.valid_from), end=format_day(price.valid_until))
+
+
+def add_price(
+    actor: Actor,
+    utility: Utility,
+    kind: PriceKind,
+    unit_price: Decimal,
+    valid_from: dt.date,
+    valid_until: dt.date | None,
+    today: dt.date,
+) -> AddedPrice:
+    """Add a price to the list. Prices are never changed for days gone by: it starts
+    today (Europe/Tallinn) or later. Two prices of one kind never apply on the same
+    day; the usual way to change a price is a new one from a later day, which ends
+    the open-ended price in force the day before."""
+    _check(actor, Action.MANAGE_UTILITY_SETTINGS)
+    if unit_price < 0:
+        raise AdminRefusal(_("A price cannot be negative."), ["unit_price"])
+    if valid_from < today:
+        raise AdminRefusal(
+            _("Prices are never changed for days gone by: the price must start today "
+              "(%(today)s) or later.", today=format_day(today)),
+            ["valid_from"],
+        )
+    if valid_until is not None and valid_until < valid_from:
+        raise AdminRefusal(_("The end date cannot be before the start date."), ["valid_until"])
+    existing = list(
+        db.session.scalars(
+            select(Price).where(Price.utility_id == utility.id, Price.kind == kind)
+        )
+    )
+    closed = next(
+        (
+            price for price in existing
+            if price.valid_until is None and price.valid_from < valid_from
+        ),
+        None,
+    )
+    for price in existing:
+        if price is closed:
+            continue
+        if _overlaps(valid_from, valid_until, price):
+            raise AdminRefusal(
+                _("The new price would apply on the same days as %(other)s. Choose other "
+                  "dates.", other=describe_price(price)),
+                ["valid_from", "valid_until"] if valid_until is not None else ["valid_from"],
+            )
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] = {
+        "kind": kind,
+        "unit_price": unit_price,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+    }
+    if closed is not None:
+        before = {"closed_price": {"id": closed.id, "valid_until": None}}
+        closed.valid_until = valid_from - dt.timedelta(days=1)
+        after["closed_price"] = {"id": closed.id, "valid_until": closed.valid_until}
+    price = Price(utility_id=utility.id, kind=kind, unit_price=unit_price,
+                  valid_from=valid_from, valid_until=valid_until)
+    db.session.add(price)
+    db.session.flush()
+    _audit(actor, Action.MANAGE_UTILITY_SETTINGS, "add_price", "price", price.id,
+           before=before, after=after)
+    return AddedPrice(price, closed)
+
+
+# --------------------------------------------------------------------------- audit trail
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    actor_code: str | None = None
+    subject_code: str | None = None
+    action: str | None = None
+    object_type: str | None = None
+    date_from: dt.date | None = None  # days in Europe/Tallinn, both ends included
+    date_to: dt.date | None = None
+
+
+def tallinn_midnight(day: dt.date) -> dt.datetime:
+    """The start of ``day`` in Tallinn, as UTC (the audit trail stores UTC)."""
+    return dt.datetime.combine(day, dt.time(0), TALLINN).astimezone(dt.UTC)
+
+
+def audit_events(actor: Actor, filters: AuditFilters) -> Select[tuple[AuditEvent]]:
+    """The audit trail, newest first, narrowed by every filter given.
+
+    Reading it is not itself recorded: each page view would add an event for every
+    event shown, and the trail would soon be mostly about itself.
+    """
+    _check(actor, Action.VIEW_AUDIT_TRAIL)
+    query = select(AuditEvent).options(
+        selectinload(AuditEvent.actor), selectinload(AuditEvent.subject)
+    )
+    if filters.actor_code:
+        query = query.where(AuditEvent.actor_id == _person_id(filters.actor_code))
+    if filters.subject_code:
+        query = query.where(AuditEvent.subject_person_id == _person_id(filters.subject_code))
+    if filters.action:
+        query = query.where(AuditEvent.action == filters.action)
+    if filters.object_type:
+        query = query.where(AuditEvent.object_type == filters.object_type)
+    if filters.date_from:
+        query = query.where(AuditEvent.occurred_at >= tallinn_midnight(filters.date_from))
+    if filters.date_to:
+        next_day = filters.date_to + dt.timedelta(days=1)
+        query = query.where(AuditEvent.occurred_at < tallinn_midnight(next_day))
+    return query.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+
+
+def _person_id(personal_code: str) -> Any:
+    return (
+        select(Person.id).where(Person.personal_code == personal_code).scalar_subquery()
+    )
+
+
+def compact_json(value: dict[str, Any] | None) -> str:
+    if value is None:
+        return ""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+
+
+# --------------------------------------------------------------------------- audit
+
+
+def _audit(
+    actor: Actor,
+    action: Action,
+    code: str,
+    object_type: str,
+    object_id: object,
+    *,
+    subject_person_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    record(code, object_type, object_id, acting_as=acting_role(actor, action),
+           subject_person_id=subject_person_id, before=before, after=after,
+           actor_id=actor.person_id)
