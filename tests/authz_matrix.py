@@ -62,14 +62,27 @@ def staff_only(*allowed: str) -> dict[str, tuple[Outcome, Outcome]]:
     return table
 
 
-def obj(name: str) -> ParamFactory:
-    """URL argument ``name`` taken from the object of that name, own or other's."""
+def obj(*names: str, **renamed: str) -> ParamFactory:
+    """URL arguments taken from the objects of those names, own or other's;
+    ``renamed`` names an argument that differs from its object (``id="customer_id"``)."""
 
     def params(objects: Objects, actor: str, which: str) -> dict[str, Any]:
-        source = objects.own if which == "own" else objects.other
-        return {name: source[actor][name]}
+        source = (objects.own if which == "own" else objects.other)[actor]
+        return {**{name: source[name] for name in names},
+                **{arg: source[key] for arg, key in renamed.items()}}
 
     return params
+
+
+def managers() -> dict[str, tuple[Outcome, Outcome]]:
+    """Authorisations (ITB 3): owners and managers, at their own sites only.
+
+    Mari owns her house, Kati Kodu Haldus's buildings; Peeter is a user and staff
+    manage no site: the pages do not exist for them.
+    """
+    table = logged_in(HIDDEN)
+    table[MARI] = table[KATI] = (OK, HIDDEN)
+    return table
 
 
 MATRIX: dict[tuple[str, str], Row] = {
@@ -86,4 +99,34 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("account.home", "GET"): Row(logged_in(OK)),
     ("account.data_access", "GET"): Row(logged_in(OK)),
     ("staff.home", "GET"): Row(staff_only()),
+    # Authorisations: ``site`` is one of the visitor's sites or someone else's.
+    ("authorisations.index", "GET"): Row(managers(), obj("site")),
+    ("authorisations.add", "GET"): Row(managers(), obj("site")),
+    # A POST without the form's fields is sent back with its errors.
+    ("authorisations.add", "POST"): Row(managers(), obj("site")),
+    # A representative at one of the visitor's sites, or at someone else's.
+    ("authorisations.remove", "GET"): Row(managers(), obj("role_id")),
+    ("authorisations.remove", "POST"): Row(managers(), obj("role_id")),
+    # The back office: every staff role sees every customer; customers see none of it.
+    # A card asks for the purpose first (a redirect); the objects are Mari's and
+    # Kodu Haldus's.
+    ("staff.search", "GET"): Row(staff_only(), query={"q": "Maasikas"}),
+    ("staff.customer", "GET"): Row(staff_only(), obj("customer_id")),
+    ("staff.person", "GET"): Row(staff_only(), obj("person_id")),
+    ("staff.purpose", "GET"): Row(staff_only(), obj("kind", id="customer_id")),
+    ("staff.purpose", "POST"): Row(staff_only(), obj("kind", id="customer_id")),
+    ("staff.enter_reading", "GET"): Row(staff_only(), obj("meter_id")),
+    ("staff.enter_reading", "POST"): Row(staff_only(), obj("meter_id")),
+    # Inspectors read meters on site; correcting a reading is the clerks' and admins'.
+    ("staff.correct_reading", "GET"): Row(staff_only(CLERK, ADMIN), obj("reading_id")),
+    ("staff.correct_reading", "POST"): Row(staff_only(CLERK, ADMIN), obj("reading_id")),
+    # Administration: administrators only; a POST without its fields is sent back (422).
+    ("admin.staff_roles", "GET"): Row(staff_only(ADMIN)),
+    ("admin.add_staff_role", "POST"): Row({**staff_only(ADMIN), ADMIN: (422, 422)}),
+    ("admin.remove_staff_role", "GET"): Row(staff_only(ADMIN), obj(role_id="staff_role_id")),
+    ("admin.remove_staff_role", "POST"): Row(staff_only(ADMIN), obj(role_id="staff_role_id")),
+    ("admin.settings", "GET"): Row(staff_only(ADMIN)),
+    ("admin.settings", "POST"): Row({**staff_only(ADMIN), ADMIN: (422, 422)}),
+    ("admin.add_price", "POST"): Row({**staff_only(ADMIN), ADMIN: (422, 422)}),
+    ("admin.audit", "GET"): Row(staff_only(ADMIN)),
 }

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from stdnum.ee import ik
 
 from tests import authz_matrix as matrix
 from tests.conftest import (
     ADMIN,
     CLERK,
     INSPECTOR,
+    JAAN,
     KATI,
     MARI,
     PEETER,
@@ -26,7 +29,18 @@ from tests.conftest import (
 )
 from webapp import create_app
 from webapp.extensions import db
-from webapp.models import Person
+from webapp.models import (
+    Company,
+    Customer,
+    Meter,
+    Person,
+    Reading,
+    Site,
+    SiteRole,
+    SiteRoleKind,
+    StaffRole,
+    StaffRoleKind,
+)
 
 CODES = {matrix.MARI: MARI, matrix.PEETER: PEETER, matrix.KATI: KATI, matrix.CLERK: CLERK,
          matrix.INSPECTOR: INSPECTOR, matrix.ADMIN: ADMIN}
@@ -68,12 +82,76 @@ def matrix_app(database_uri: str, _schema: None) -> Iterator[Flask]:
         db.engine.dispose()
 
 
+# Whose objects each visitor calls "own" and "someone else's": the sites (by code)
+# and the customer (by personal or registry code). Staff and the anonymous have no
+# objects of their own: "own" is Mari's, "other" is Kodu Haldus's.
+HOUSE, TALLINNA, KINGU, JAANS = "TK-10001", "TK-20001", "TK-20002", "TK-10002"
+KODU_HALDUS = "10123459"
+OWN_AND_OTHER = {
+    matrix.MARI: ((HOUSE, MARI, MARI), (TALLINNA, KODU_HALDUS, KATI)),
+    matrix.PEETER: ((KINGU, KODU_HALDUS, PEETER), (JAANS, JAAN, JAAN)),
+    matrix.KATI: ((TALLINNA, KODU_HALDUS, KATI), (JAANS, JAAN, JAAN)),
+}
+STAFF_VIEW = ((HOUSE, MARI, MARI), (TALLINNA, KODU_HALDUS, KATI))
+_serial = itertools.count(1)
+
+
+def new_person() -> Person:
+    """A person nobody knows yet, with a valid personal code of their own."""
+    stem = f"3900101{next(_serial):03d}"
+    person = Person(personal_code=stem + ik.calc_check_digit(stem), given_name="Test",
+                    family_name="Isik")
+    db.session.add(person)
+    db.session.flush()
+    return person
+
+
+def objects_at(site_code: str, customer_code: str, person_code: str) -> dict[str, Any]:
+    """Real ids of one party's objects, with a fresh representative role and staff
+    role that a case may remove without spoiling the next."""
+    site = db.session.scalar(select(Site).where(Site.code == site_code))
+    assert site is not None
+    meter = db.session.scalars(
+        select(Meter).where(Meter.site_id == site.id).order_by(Meter.number)
+    ).first()
+    reading = db.session.scalars(
+        select(Reading).where(Reading.meter_id == meter.id, Reading.replaced_by_id.is_(None))
+        .order_by(Reading.reading_date.desc())
+    ).first()
+    customer = db.session.scalar(
+        select(Customer).outerjoin(Person, Customer.person_id == Person.id)
+        .outerjoin(Company, Customer.company_id == Company.id)
+        .where(or_(Person.personal_code == customer_code,
+                   Company.registry_code == customer_code))
+    )
+    owner_id = person_id(person_code)
+    representative = SiteRole(site_id=site.id, person_id=new_person().id, role=SiteRoleKind.USER,
+                              given_by_id=owner_id, valid_from=dt.date(2020, 1, 1))
+    staff_role = StaffRole(person_id=new_person().id, role=StaffRoleKind.INSPECTOR)
+    db.session.add_all([representative, staff_role])
+    db.session.flush()
+    return {
+        "kind": "customer",
+        "site": site.id,
+        "customer_id": customer.id,
+        "person_id": owner_id,
+        "meter_id": meter.id,
+        "reading_id": reading.id,
+        "role_id": representative.id,
+        "staff_role_id": staff_role.id,
+    }
+
+
 @pytest.fixture
-def objects(matrix_app: Flask) -> matrix.Objects:
-    """Objects of each visitor's own and of someone else's, made fresh for every case,
+def objects(matrix_app: Flask, endpoint: str, method: str, actor: str) -> matrix.Objects:
+    """Objects of the visitor's own and of someone else's, made fresh for every case,
     so that a case that changes one (a removal, say) leaves the next case alone."""
-    own: dict[str, dict[str, Any]] = {actor: {} for actor in matrix.ACTORS}
-    other: dict[str, dict[str, Any]] = {actor: {} for actor in matrix.ACTORS}
+    own: dict[str, dict[str, Any]] = {}
+    other: dict[str, dict[str, Any]] = {}
+    if matrix.MATRIX[(endpoint, method)].params:
+        mine, theirs = OWN_AND_OTHER.get(actor, STAFF_VIEW)
+        own[actor], other[actor] = objects_at(*mine), objects_at(*theirs)
+        db.session.commit()
     return matrix.Objects(own=own, other=other)
 
 
