@@ -85,6 +85,20 @@ def managers() -> dict[str, tuple[Outcome, Outcome]]:
     return table
 
 
+def readers(own: Outcome = OK) -> dict[str, tuple[Outcome, Outcome]]:
+    """Sending readings (ITB 1): every customer role at their own sites; staff none."""
+    table = logged_in(HIDDEN)
+    for actor in CUSTOMERS:
+        table[actor] = (own, HIDDEN)
+    return table
+
+
+def large_readers(outcome: Outcome = OK) -> dict[str, tuple[Outcome, Outcome]]:
+    table = logged_in(HIDDEN)
+    table[PEETER] = table[KATI] = (outcome, outcome)
+    return table
+
+
 MATRIX: dict[tuple[str, str], Row] = {
     ("static", "GET"): Row(same_for_all(OK), lambda *_: {"filename": "css/portal.css"}),
     ("main.index", "GET"): Row(same_for_all(OK)),
@@ -107,6 +121,20 @@ MATRIX: dict[tuple[str, str], Row] = {
     # A representative at one of the visitor's sites, or at someone else's.
     ("authorisations.remove", "GET"): Row(managers(), obj("role_id")),
     ("authorisations.remove", "POST"): Row(managers(), obj("role_id")),
+    # Readings (ITB 1): whoever may send readings for a site, for their own sites only;
+    # staff enter readings through the back office. ``site`` limits the list.
+    ("readings.index", "GET"): Row(readers(), obj("site")),
+    # A POST without its form token is refused (400), at someone else's site 404.
+    ("readings.submit", "POST"): Row(readers(own=400), obj("site")),
+    ("readings.check", "POST"): Row(readers(), obj(meter="meter_id")),
+    ("readings.meter_history", "GET"): Row(readers(), obj("meter_id")),
+    ("readings.history_csv", "GET"): Row(readers(), obj("meter_id")),
+    # CSV import: large customers only (ITB 1.2): Kodu Haldus's sites have four meters
+    # each, so Kati and Peeter qualify; Mari, with one meter, does not.
+    ("readings.import_form", "GET"): Row(large_readers()),
+    ("readings.import_template", "GET"): Row(large_readers()),
+    # A POST without a file is sent back with its error.
+    ("readings.import_preview", "POST"): Row(large_readers(422)),
     # The back office: every staff role sees every customer; customers see none of it.
     # A card asks for the purpose first (a redirect); the objects are Mari's and
     # Kodu Haldus's.

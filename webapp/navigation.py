@@ -40,6 +40,8 @@ def menu_items() -> list[MenuItem]:
     else:
         if actor.site_roles:
             entries.append((_("My sites"), url_for("account.home")))
+        if any(can(actor, Action.SUBMIT_READING, site) for site in actor.site_roles):
+            entries.append((_("Readings"), url_for("readings.index")))
         if can(actor, Action.STAFF_AREA):
             entries.append((_("Staff"), url_for("staff.home")))
         if not actor.site_roles and not actor.staff_roles:

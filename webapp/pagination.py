@@ -47,6 +47,15 @@ def paginate(statement: Select[Any], number: int | None = None, size: int = PAGE
     return Page(items=items, number=number, size=size, total=int(total or 0))
 
 
+def paginate_list(items: list[T], number: int | None = None, size: int = PAGE_SIZE) -> Page[T]:
+    """The same for a list already in memory; a page past the end shows the last one."""
+    number = number or requested_page()
+    pages = max(1, -(-len(items) // size))
+    number = min(number, pages)
+    return Page(items=items[(number - 1) * size:number * size], number=number, size=size,
+                total=len(items))
+
+
 def page_url(number: int) -> str:
     """This page's address with ``page=number``, keeping the other query arguments."""
     arguments: dict[str, Any] = dict(request.view_args or {})

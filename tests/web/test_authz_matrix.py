@@ -33,6 +33,7 @@ from webapp.models import (
     Company,
     Customer,
     Meter,
+    MeterKind,
     Person,
     Reading,
     Site,
@@ -112,7 +113,8 @@ def objects_at(site_code: str, customer_code: str, person_code: str) -> dict[str
     site = db.session.scalar(select(Site).where(Site.code == site_code))
     assert site is not None
     meter = db.session.scalars(
-        select(Meter).where(Meter.site_id == site.id).order_by(Meter.number)
+        select(Meter).where(Meter.site_id == site.id, Meter.kind != MeterKind.SMART)
+        .order_by(Meter.number)
     ).first()
     reading = db.session.scalars(
         select(Reading).where(Reading.meter_id == meter.id, Reading.replaced_by_id.is_(None))

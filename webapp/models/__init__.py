@@ -12,7 +12,7 @@ from webapp.models.enums import (
     SiteRoleKind,
     StaffRoleKind,
 )
-from webapp.models.meter import Meter, Reading
+from webapp.models.meter import Meter, Reading, ReadingSubmission
 from webapp.models.party import BoardMember, Company, Customer, Person
 from webapp.models.property import Property, Site
 from webapp.models.role import SiteRole, StaffRole
@@ -36,6 +36,7 @@ __all__ = [
     "Property",
     "Reading",
     "ReadingChannel",
+    "ReadingSubmission",
     "ServiceContract",
     "Site",
     "SiteRole",

@@ -61,3 +61,17 @@ class Reading(Base):
     @property
     def is_current(self) -> bool:
         return self.replaced_by_id is None
+
+
+class ReadingSubmission(Base):
+    """One press of "Send": its form's token is unique, so a double click or a
+    resent form saves its readings once (ITB 1)."""
+
+    __tablename__ = "reading_submission"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    channel: Mapped[ReadingChannel] = mapped_column(enum_column(ReadingChannel, "reading_channel"))
+    saved: Mapped[int]  # how many readings it saved
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.models.base import Base, Str255, UnitPrice
+from webapp.models.base import Base, Str255, UnitPrice, Volume
 from webapp.models.enums import PriceKind, enum_column
 
 
@@ -17,6 +18,9 @@ class Utility(Base):
         # ITB 1.2: the mass view offers groups, CSV and the API from these sizes.
         CheckConstraint("mass_view_meter_threshold >= 1", name="meter_threshold_positive"),
         CheckConstraint("mass_view_site_threshold >= 1", name="site_threshold_positive"),
+        CheckConstraint("reading_warning_factor > 0", name="warning_factor_positive"),
+        CheckConstraint("daily_use_ceiling IS NULL OR daily_use_ceiling > 0",
+                        name="daily_use_ceiling_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -27,6 +31,10 @@ class Utility(Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     mass_view_meter_threshold: Mapped[int] = mapped_column(default=4)
     mass_view_site_threshold: Mapped[int] = mapped_column(default=3)
+    # ITB 1: a reading whose use since the last one exceeds this many times the
+    # meter's average, or this many m³ a day, is saved only once the person confirms.
+    reading_warning_factor: Mapped[Volume] = mapped_column(default=Decimal(3))
+    daily_use_ceiling: Mapped[Volume | None] = mapped_column(default=Decimal(10))
 
     prices: Mapped[list[Price]] = relationship(
         back_populates="utility", order_by="Price.valid_from", cascade="all, delete-orphan"

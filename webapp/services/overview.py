@@ -27,6 +27,7 @@ from webapp.models import (
 
 @dataclass(frozen=True)
 class MeterSummary:
+    meter_id: int
     number: str
     kind: MeterKind
     verified_until: dt.date | None
@@ -106,6 +107,7 @@ def customer_overview(actor: Actor) -> list[SiteSummary]:
 
 def _meter_summary(meter: Meter, reading: Reading | None) -> MeterSummary:
     return MeterSummary(
+        meter_id=meter.id,
         number=meter.number,
         kind=meter.kind,
         verified_until=meter.verified_until,
