@@ -70,6 +70,9 @@ def _test_config(database_uri: str, **overrides: Any) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_uri,
         "DEV_IDP_ENABLED": False,
         "OIDC_ISSUER": None,
+        # Tests read the English texts unless they choose a language; the portal's
+        # Estonian default is checked in tests/web/test_i18n.py.
+        "BABEL_DEFAULT_LOCALE": "en",
     }
     config.update(overrides)
     return config

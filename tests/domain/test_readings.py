@@ -83,7 +83,8 @@ def test_a_number_with_a_comma_or_a_point_is_a_reading(text: str, expected: str)
         ("１２３", ValueProblem.NOT_A_NUMBER),  # full-width digits
         ("1,2,3", ValueProblem.NOT_A_NUMBER),
         ("1.2.3", ValueProblem.NOT_A_NUMBER),
-        ("9" * 5000, ValueProblem.NOT_A_NUMBER),
+        ("9" * 5000, ValueProblem.TOO_LARGE),
+        ("x" * 5000, ValueProblem.NOT_A_NUMBER),
         ("-5", ValueProblem.NEGATIVE),
         ("\u22125", ValueProblem.NEGATIVE),
         ("1,2345", ValueProblem.TOO_MANY_DECIMALS),

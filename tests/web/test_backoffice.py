@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from decimal import Decimal
+from html import unescape
 from typing import Any
 
 import pytest
@@ -83,7 +84,8 @@ def audit_events(action: str | None = None) -> list[AuditEvent]:
 
 
 def html(response: Any) -> str:
-    return str(response.get_data(as_text=True))
+    """The page as its reader sees the text: entities such as &#39; decoded."""
+    return unescape(str(response.get_data(as_text=True)))
 
 
 def give_purpose(client: FlaskClient, kind: str, object_id: int, purpose: str = "phone_call",
@@ -296,6 +298,8 @@ def test_a_company_card_has_no_person_subject(login: Login) -> None:
 
 
 def test_the_customer_card_shows_everything_the_desk_needs(clerk: FlaskClient) -> None:
+    with clerk.session_transaction() as session:
+        session["lang"] = "et"  # to see the decimal comma
     page = html(clerk.get(f"/staff/customers/{customer_id_of(MARI)}"))
     the_meter = meter()
     for text in (MARI, "mari.maasikas@example.com", "+372 5550 0217", MARIS_CONTRACT,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from flask import Flask, session
 from flask.testing import FlaskClient
 
 from tests.conftest import csrf_token_from
+from webapp.config import Config
 from webapp.i18n import format_day, format_moment, format_volume
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,8 +46,18 @@ def test_every_user_facing_string_is_translated(locale: str) -> None:
     assert not missing, f"untranslated in {locale}: {missing}"
 
 
-def test_estonian_is_the_default(client: FlaskClient) -> None:
-    assert '<html lang="et">' in client.get("/").get_data(as_text=True)
+@pytest.fixture
+def portal_default_client(app_factory: Callable[..., Flask]) -> FlaskClient:
+    """A client of an app with the portal's own default language (the other tests
+    read English)."""
+    return app_factory(BABEL_DEFAULT_LOCALE=Config.BABEL_DEFAULT_LOCALE).test_client()
+
+
+def test_estonian_is_the_default(portal_default_client: FlaskClient) -> None:
+    assert Config.BABEL_DEFAULT_LOCALE == "et"
+    page = portal_default_client.get("/").get_data(as_text=True)
+    assert '<html lang="et">' in page
+    assert "Logi sisse" in page
 
 
 @pytest.mark.parametrize(
@@ -62,7 +74,8 @@ def test_the_language_switch_keeps_the_page(client: FlaskClient, locale: str, wo
     assert word in page
 
 
-def test_an_unknown_language_changes_nothing(client: FlaskClient) -> None:
+def test_an_unknown_language_changes_nothing(portal_default_client: FlaskClient) -> None:
+    client = portal_default_client
     token = csrf_token_from(client.get("/").get_data(as_text=True))
     client.post("/language", data={"lang": "de", "next": "/", "csrf_token": token})
     assert '<html lang="et">' in client.get("/").get_data(as_text=True)

@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 
 DECIMALS = 3  # readings are kept to the litre: m³ with three decimals
 MAX_VALUE = Decimal("999999999.999")  # what the reading column holds (NUMERIC(12, 3))
-MAX_TEXT = 40  # longer input is not a reading, whatever it says
+INTEGER_DIGITS = 9  # NUMERIC(12, 3)
 HISTORY_DAYS = 365  # the average daily use is taken over the last 12 months
 DEFAULT_WARNING_FACTOR = Decimal(3)
 
@@ -54,12 +54,13 @@ def parse_reading_value(text: str) -> Decimal:
     cleaned = text.strip()
     if not cleaned:
         raise InvalidValue(ValueProblem.EMPTY)
-    if len(cleaned) > MAX_TEXT:
-        raise InvalidValue(ValueProblem.NOT_A_NUMBER)
     negative = cleaned.startswith(("-", "\u2212"))
     digits = cleaned.lstrip("-\u2212+").translate(_GROUPING)
     if not _NUMBER.fullmatch(digits):
         raise InvalidValue(ValueProblem.NOT_A_NUMBER)
+    whole = digits.replace(",", ".").partition(".")[0]
+    if len(whole.lstrip("0")) > INTEGER_DIGITS:
+        raise InvalidValue(ValueProblem.TOO_LARGE)
     try:
         value = Decimal(digits.replace(",", "."))
     except InvalidOperation as error:  # pragma: no cover - the pattern admits only numbers

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
+from webapp.domain import readings as rules
 from webapp.domain.permissions import Action, Actor, acting_role
 from webapp.extensions import db
 from webapp.i18n import format_volume
@@ -28,7 +29,6 @@ from webapp.models import (
     Company,
     Customer,
     Meter,
-    MeterStatus,
     Person,
     Property,
     Reading,
@@ -39,6 +39,8 @@ from webapp.models import (
     StaffRole,
     contract_site,
 )
+from webapp.navigation import current_utility
+from webapp.services import readings
 from webapp.services.access import today_in_tallinn
 from webapp.services.audit import record
 
@@ -581,28 +583,15 @@ def meter_context(meter_id: int) -> MeterContext:
 def new_reading_problems(
     context: MeterContext, value: Decimal, day: dt.date, today: dt.date
 ) -> dict[str, list[Any]]:
-    """The rules a reading entered by staff must meet, as messages per field."""
+    """The rules a reading entered by staff must meet (the same rules as every
+    channel, ``domain/readings.py``), as messages per field. Staff enter what the
+    customer reports, so the warnings that ask a customer to confirm do not stop it."""
+    facts = readings.meter_facts([context.meter.id], today)[context.meter.id]
+    check = rules.check_reading(facts.state, value, day, today)
     problems: dict[str, list[Any]] = defaultdict(list)
-    meter, last = context.meter, context.last
-    if meter.status != MeterStatus.ACTIVE:
-        problems["value"].append(_l("This meter has been removed: no readings can be entered."))
-    if day > today:
-        problems["reading_date"].append(_l("The date cannot be in the future."))
-    elif day < meter.installed_on:
-        problems["reading_date"].append(
-            _l("The meter was installed on %(day)s: the date cannot be earlier.",
-               day=meter.installed_on.strftime("%d.%m.%Y"))
-        )
-    elif last is not None and day < last.reading_date:
-        problems["reading_date"].append(
-            _l("The meter's last reading is dated %(day)s: the date cannot be earlier.",
-               day=last.reading_date.strftime("%d.%m.%Y"))
-        )
-    if last is not None and value < last.value:
-        problems["value"].append(
-            _l("The reading cannot be lower than the last one, %(value)s m³ on %(day)s.",
-               value=_volume(last.value), day=last.reading_date.strftime("%d.%m.%Y"))
-        )
+    utility = current_utility()
+    for finding in check.errors:
+        problems[finding.field].append(readings.finding_message(finding, utility))
     return dict(problems)
 
 
@@ -626,6 +615,9 @@ def enter_reading(
     )
     db.session.add(reading)
     db.session.flush()
+    last = context.last
+    if last is not None and last.reading_date == day and last.measured_at is None:
+        last.replaced_by_id = reading.id  # the same day's reading: replaced, kept
     record(
         "enter_reading",
         "reading",

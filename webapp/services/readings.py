@@ -232,8 +232,8 @@ VALUE_MESSAGES = {
     rules.ValueProblem.EMPTY: _l("Enter the reading."),
     rules.ValueProblem.NOT_A_NUMBER: _l("Enter the reading as a number, for example 1234,567."),
     rules.ValueProblem.NEGATIVE: _l("A reading cannot be negative."),
-    rules.ValueProblem.TOO_MANY_DECIMALS: _l("Enter at most three decimals (litres)."),
-    rules.ValueProblem.TOO_LARGE: _l("This number is too large for a meter reading."),
+    rules.ValueProblem.TOO_MANY_DECIMALS: _l("Use at most three decimal places."),
+    rules.ValueProblem.TOO_LARGE: _l("The number is too large for a meter reading."),
 }
 
 

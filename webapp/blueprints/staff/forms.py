@@ -21,6 +21,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from webapp.domain.readings import InvalidValue, parse_reading_value
 from webapp.services.backoffice import (
     PURPOSE_CHOICES,
     PURPOSE_DETAILS_MAX,
@@ -30,13 +31,10 @@ from webapp.services.backoffice import (
     REASON_MAX,
     REASON_MIN,
 )
+from webapp.services.readings import VALUE_MESSAGES
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# A volume as people type it: digits, a comma or a point, at most three decimals.
-# ASCII digits only: other scripts' digits are refused, not guessed at.
-_VOLUME = re.compile(r"[0-9]+(?:[.,][0-9]+)?")
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
-VOLUME_INTEGER_DIGITS = 9  # Numeric(12, 3)
 VOLUME_DECIMALS = 3
 
 
@@ -54,20 +52,11 @@ def clean_line(value: Any) -> Any:
 
 def parse_volume(raw: str) -> Decimal:
     """A meter reading in m³ as typed (``1234,5`` or ``1 234.500``), or ValueError
-    with a message that says what is wrong."""
-    text = _SPACES.sub("", raw)
-    negative = text.startswith("-")
-    digits = text.removeprefix("-")
-    if not _VOLUME.fullmatch(digits):
-        raise ValueError(_l("Enter the reading as a number, for example 1234,567."))
-    if negative and digits.strip("0.,"):
-        raise ValueError(_l("A reading cannot be negative."))
-    whole, _, decimals = digits.replace(",", ".").partition(".")
-    if len(decimals) > VOLUME_DECIMALS:
-        raise ValueError(_l("Use at most three decimal places."))
-    if len(whole.lstrip("0")) > VOLUME_INTEGER_DIGITS:
-        raise ValueError(_l("The number is too large for a meter reading."))
-    return Decimal(digits.replace(",", "."))
+    with a message that says what is wrong: the same rules as every other channel."""
+    try:
+        return parse_reading_value(raw)
+    except InvalidValue as invalid:
+        raise ValueError(VALUE_MESSAGES[invalid.problem]) from invalid
 
 
 class VolumeGiven:
