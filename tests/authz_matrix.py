@@ -93,9 +93,12 @@ def readers(own: Outcome = OK) -> dict[str, tuple[Outcome, Outcome]]:
     return table
 
 
-def large_readers(outcome: Outcome = OK) -> dict[str, tuple[Outcome, Outcome]]:
+def large_readers(own: Outcome = OK, other: Outcome | None = None
+                  ) -> dict[str, tuple[Outcome, Outcome]]:
+    """What large customers are offered (ITB 1.2): Kodu Haldus's sites have four meters
+    each, so Kati and Peeter qualify; Mari, with one meter, does not."""
     table = logged_in(HIDDEN)
-    table[PEETER] = table[KATI] = (outcome, outcome)
+    table[PEETER] = table[KATI] = (own, own if other is None else other)
     return table
 
 
@@ -129,12 +132,18 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("readings.check", "POST"): Row(readers(), obj(meter="meter_id")),
     ("readings.meter_history", "GET"): Row(readers(), obj("meter_id")),
     ("readings.history_csv", "GET"): Row(readers(), obj("meter_id")),
-    # CSV import: large customers only (ITB 1.2): Kodu Haldus's sites have four meters
-    # each, so Kati and Peeter qualify; Mari, with one meter, does not.
+    # CSV import: large customers only.
     ("readings.import_form", "GET"): Row(large_readers()),
     ("readings.import_template", "GET"): Row(large_readers()),
     # A POST without a file is sent back with its error.
     ("readings.import_preview", "POST"): Row(large_readers(422)),
+    # Groups of sites (ITB 1.2): large customers, each their own groups only.
+    ("groups.index", "GET"): Row(large_readers()),
+    ("groups.index", "POST"): Row(large_readers(422)),  # no name: sent back
+    ("groups.edit", "GET"): Row(large_readers(OK, HIDDEN), obj("group_id")),
+    ("groups.edit", "POST"): Row(large_readers(422, HIDDEN), obj("group_id")),
+    ("groups.delete", "GET"): Row(large_readers(OK, HIDDEN), obj("group_id")),
+    ("groups.delete", "POST"): Row(large_readers(OK, HIDDEN), obj("group_id")),
     # The back office: every staff role sees every customer; customers see none of it.
     # A card asks for the purpose first (a redirect); the objects are Mari's and
     # Kodu Haldus's.

@@ -22,6 +22,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 os.environ.setdefault("PORTAL_ENV", "testing")
 
 from webapp import create_app
+from webapp.config import Config
 from webapp.extensions import db
 from webapp.models import LoginSession, Person
 
@@ -205,7 +206,9 @@ def live_server(app_factory: Callable[..., Flask], demo: None) -> Iterator[LiveS
 
     idp_server, _ = _serve(create_idp_app())
     idp_url = f"http://127.0.0.1:{idp_server.server_port}"
-    live_app = app_factory(OIDC_ISSUER=idp_url, WTF_CSRF_SSL_STRICT=False)
+    # A person in a browser meets the portal in its own default language, Estonian.
+    live_app = app_factory(OIDC_ISSUER=idp_url, WTF_CSRF_SSL_STRICT=False,
+                           BABEL_DEFAULT_LOCALE=Config.BABEL_DEFAULT_LOCALE)
     portal_server, _ = _serve(live_app)
     try:
         yield LiveServer(f"http://127.0.0.1:{portal_server.server_port}", idp_url, live_app)

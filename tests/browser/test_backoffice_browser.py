@@ -74,7 +74,7 @@ def test_the_clerk_enters_and_corrects_a_reading_and_mari_sees_it(
     page.wait_for_url(re.compile(r"/staff/customers/\d+$"))
     card_url = page.url
     expect(page.locator("#customer-name")).to_have_text("Mari Maasikas")
-    expect(page.locator("#purpose-note")).to_contain_text("phone call")
+    expect(page.locator("#purpose-note")).to_contain_text("telefonikõne")  # phone call
     expect(page.locator("#no-documents")).to_be_visible()
     assert axe_violations(page) == []
 
@@ -112,7 +112,7 @@ def test_the_clerk_enters_and_corrects_a_reading_and_mari_sees_it(
         mari.wait_for_url(f"{live_server.url}/my/data-access")
         rows = mari.locator("tbody tr")
         expect(rows.first).to_contain_text("Liis Lepp")
-        expect(rows.first).to_contain_text("phone call")
+        expect(rows.first).to_contain_text("telefonikõne")  # phone call
         expect(rows.first).to_contain_text(re.compile(r"\d\d\.\d\d\.\d{4} \d\d:\d\d"))
     finally:
         context.close()

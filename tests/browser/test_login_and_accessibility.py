@@ -63,7 +63,7 @@ def test_switching_language_keeps_the_page(page: Page, live_server: LiveServer) 
     page.get_by_role("button", name="Русский").click()
     page.wait_for_url(f"{live_server.url}/my")
     expect(page.locator("html")).to_have_attribute("lang", "ru")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Мои объекты")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Мои места потребления")
 
 
 def test_logout_returns_to_the_front_page(page: Page, live_server: LiveServer) -> None:

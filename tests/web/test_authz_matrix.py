@@ -37,6 +37,8 @@ from webapp.models import (
     Person,
     Reading,
     Site,
+    SiteGroup,
+    SiteGroupMember,
     SiteRole,
     SiteRoleKind,
     StaffRole,
@@ -130,7 +132,9 @@ def objects_at(site_code: str, customer_code: str, person_code: str) -> dict[str
     representative = SiteRole(site_id=site.id, person_id=new_person().id, role=SiteRoleKind.USER,
                               given_by_id=owner_id, valid_from=dt.date(2020, 1, 1))
     staff_role = StaffRole(person_id=new_person().id, role=StaffRoleKind.INSPECTOR)
-    db.session.add_all([representative, staff_role])
+    group = SiteGroup(person_id=owner_id, name=f"Group {next(_serial)}",
+                      members=[SiteGroupMember(site_id=site.id)])
+    db.session.add_all([representative, staff_role, group])
     db.session.flush()
     return {
         "kind": "customer",
@@ -141,6 +145,7 @@ def objects_at(site_code: str, customer_code: str, person_code: str) -> dict[str
         "reading_id": reading.id,
         "role_id": representative.id,
         "staff_role_id": staff_role.id,
+        "group_id": group.id,
     }
 
 

@@ -18,7 +18,7 @@ from werkzeug.test import encode_multipart
 
 from tests.conftest import JAAN, KATI, MARI, PEETER, csrf_token_from
 from webapp.extensions import db
-from webapp.models import Meter, Reading, ReadingChannel, Site
+from webapp.models import Meter, Reading, ReadingChannel, Site, SiteGroup
 from webapp.services.access import today_in_tallinn
 
 Login = Callable[[str], FlaskClient]
@@ -431,3 +431,95 @@ def test_no_file_chosen_is_a_clear_error(login: Login) -> None:
     html = client.get("/my/readings/import").get_data(as_text=True)
     response = client.post("/my/readings/import", data={"csrf_token": csrf_token_from(html)})
     assert response.status_code == 422
+
+
+# --------------------------------------------------------------------------- groups
+
+
+def site_id(code: str) -> int:
+    return db.session.scalar(select(Site.id).where(Site.code == code))
+
+
+def post_group(client: FlaskClient, url: str, name: str, sites: list[int]):  # type: ignore[no-untyped-def]
+    html = client.get(url).get_data(as_text=True)
+    return client.post(url, data={"csrf_token": csrf_token_from(html), "name": name,
+                                  "sites": [str(s) for s in sites]})
+
+
+def group_id(name: str) -> int:
+    return db.session.scalar(select(SiteGroup.id).where(SiteGroup.name == name))
+
+
+def test_kati_makes_a_group_and_filters_the_list_by_it(login: Login) -> None:
+    client = login(KATI)
+    two = [site_id("TK-20001"), site_id(KINGU)]
+    response = post_group(client, "/my/readings/groups/", "  Kesklinn  ", two)
+    assert response.status_code == 303
+    group = group_id("Kesklinn")
+    html = client.get(f"/my/readings?group={group}").get_data(as_text=True)
+    assert html.count('name="reading-') == 8
+    assert "Smuuli" not in html.split('id="readings-list"', 1)[1]
+    everything = client.get("/my/readings").get_data(as_text=True)
+    assert everything.count('name="reading-') == 12  # “all sites” is every site
+
+
+def test_a_group_is_renamed_and_its_sites_changed(login: Login) -> None:
+    client = login(KATI)
+    post_group(client, "/my/readings/groups/", "Kesklinn", [site_id("TK-20001")])
+    group = group_id("Kesklinn")
+    response = post_group(client, f"/my/readings/groups/{group}", "Kingu", [site_id(KINGU)])
+    assert response.status_code == 303
+    db.session.expire_all()
+    renamed = db.session.get(SiteGroup, group)
+    assert renamed.name == "Kingu"
+    assert [m.site_id for m in renamed.members] == [site_id(KINGU)]
+
+
+def test_two_groups_of_one_person_cannot_share_a_name(login: Login) -> None:
+    client = login(KATI)
+    post_group(client, "/my/readings/groups/", "Kesklinn", [])
+    response = post_group(client, "/my/readings/groups/", "Kesklinn", [])
+    assert response.status_code == 422
+    assert "already have a group" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(SiteGroup.id))) == 1
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 81])
+def test_a_group_needs_a_sensible_name(login: Login, name: str) -> None:
+    response = post_group(login(KATI), "/my/readings/groups/", name, [])
+    assert response.status_code == 422
+    assert db.session.scalar(select(func.count(SiteGroup.id))) == 0
+
+
+def test_a_site_of_somebody_else_cannot_be_put_in_a_group(login: Login) -> None:
+    response = post_group(login(KATI), "/my/readings/groups/", "Minu", [site_id("TK-10001")])
+    assert response.status_code == 422
+    assert db.session.scalar(select(func.count(SiteGroup.id))) == 0
+
+
+def test_another_persons_group_is_404(login: Login) -> None:
+    kati = login(KATI)
+    post_group(kati, "/my/readings/groups/", "Kati oma", [site_id(KINGU)])
+    group = group_id("Kati oma")
+    peeter = login(PEETER)
+    assert peeter.get(f"/my/readings/groups/{group}").status_code == 404
+    assert peeter.get(f"/my/readings?group={group}").status_code == 404
+
+
+def test_deleting_a_group_asks_first_and_leaves_the_sites(login: Login) -> None:
+    client = login(KATI)
+    post_group(client, "/my/readings/groups/", "Kesklinn", [site_id(KINGU)])
+    group = group_id("Kesklinn")
+    page = client.get(f"/my/readings/groups/{group}/delete").get_data(as_text=True)
+    assert 'data-testid="confirm-delete"' in page
+    assert db.session.get(SiteGroup, group) is not None  # asking deletes nothing
+    response = client.post(f"/my/readings/groups/{group}/delete",
+                           data={"csrf_token": csrf_token_from(page)})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(SiteGroup, group) is None
+    assert client.get("/my/readings").get_data(as_text=True).count('name="reading-') == 12
+
+
+def test_groups_are_for_large_customers_only(login: Login) -> None:
+    assert login(MARI).get("/my/readings/groups/").status_code == 404

@@ -10,6 +10,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.admin.routes import bp as admin_bp
     from webapp.blueprints.auth.routes import bp as auth_bp
     from webapp.blueprints.authorisations.routes import bp as authorisations_bp
+    from webapp.blueprints.groups.routes import bp as groups_bp
     from webapp.blueprints.main.routes import bp as main_bp
     from webapp.blueprints.readings.routes import bp as readings_bp
     from webapp.blueprints.staff.routes import bp as staff_bp
@@ -19,5 +20,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(account_bp)
     app.register_blueprint(authorisations_bp)
     app.register_blueprint(readings_bp)
+    app.register_blueprint(groups_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(admin_bp)

@@ -12,6 +12,7 @@ from webapp.models.enums import (
     SiteRoleKind,
     StaffRoleKind,
 )
+from webapp.models.group import SiteGroup, SiteGroupMember
 from webapp.models.meter import Meter, Reading, ReadingSubmission
 from webapp.models.party import BoardMember, Company, Customer, Person
 from webapp.models.property import Property, Site
@@ -39,6 +40,8 @@ __all__ = [
     "ReadingSubmission",
     "ServiceContract",
     "Site",
+    "SiteGroup",
+    "SiteGroupMember",
     "SiteRole",
     "SiteRoleKind",
     "StaffRole",

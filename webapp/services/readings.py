@@ -83,11 +83,11 @@ def reading_site_ids(actor: Actor) -> list[int]:
     return sorted(site for site in actor.site_roles if can(actor, Action.SUBMIT_READING, site))
 
 
-def readings_list(actor: Actor, utility: Utility | None, site_id: int | None = None
-                  ) -> ReadingsList:
+def readings_list(actor: Actor, utility: Utility | None, site_id: int | None = None,
+                  group_sites: frozenset[int] | None = None) -> ReadingsList:
     """The meters the person may send readings for, in a constant number of queries
     whatever their number; ``site_id`` limits the list to one of the person's sites
-    (404 for any other)."""
+    (404 for any other), ``group_sites`` to the sites of one of their groups."""
     site_ids = reading_site_ids(actor)
     if site_id is not None and site_id not in site_ids:
         abort(404)
@@ -98,7 +98,8 @@ def readings_list(actor: Actor, utility: Utility | None, site_id: int | None = N
     active = {site.id: [m for m in site.meters if m.status == MeterStatus.ACTIVE]
               for site in sites}
     choices = tuple(SiteChoice(s.id, s.code, s.address, len(active[s.id])) for s in sites)
-    shown = [site for site in sites if site_id is None or site.id == site_id]
+    shown = [site for site in sites if (site_id is None or site.id == site_id)
+             and (group_sites is None or site.id in group_sites)]
     meters = [meter for site in shown for meter in active[site.id]]
     latest = latest_readings([meter.id for meter in meters])
     rows = tuple(_row(meter, site, latest.get(meter.id)) for site in shown

@@ -6,21 +6,14 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectMultipleField, StringField, SubmitField
+from wtforms import DateField, RadioField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.domain.identity import clean_personal_code
+from webapp.forms.common import CheckboxesField
 from webapp.models import SiteRoleKind
 from webapp.services.access import today_in_tallinn
-
-
-class CheckboxesField(SelectMultipleField):
-    """Several choices as checkboxes."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def personal_code(form: Any, field: Any) -> None:

@@ -37,6 +37,7 @@ from webapp.i18n import format_day, format_volume
 from webapp.models import ReadingChannel
 from webapp.navigation import current_utility
 from webapp.pagination import paginate_list
+from webapp.services import groups
 from webapp.services import readings as service
 from webapp.services.access import current_actor, today_in_tallinn
 
@@ -62,13 +63,18 @@ def _logged_in() -> Actor:
     return actor
 
 
-def _site_arg() -> int | None:
-    raw = request.values.get("site", "")
+def _id_arg(name: str) -> int | None:
+    """An object id from the query or form (``?site=``, ``?group=``); junk is 404."""
+    raw = request.values.get(name, "")
     if not raw:
         return None
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
         abort(404)
     return int(raw)
+
+
+def _site_arg() -> int | None:
+    return _id_arg("site")
 
 
 def _is_htmx() -> bool:
@@ -80,11 +86,14 @@ def _render_list(actor: Actor, outcomes: dict[int, service.RowOutcome] | None = 
                  status: int = 200, preview: csv_readings.ParsedCsv | None = None,
                  rejected: list[tuple[int, str, str]] | None = None,
                  channel: str = "web") -> BaseResponse:
-    listing = service.readings_list(actor, current_utility(), _site_arg())
+    group_id = _id_arg("group")
+    in_group = groups.group_sites(actor, group_id) if group_id is not None else None
+    listing = service.readings_list(actor, current_utility(), _site_arg(), in_group)
     partial = _is_htmx() and request.method == "GET"
     template = "readings/_list.html" if partial else "readings/index.html"
     response = make_response(render_template(
         template, listing=listing, outcomes=outcomes or {}, token=service.new_form_token(),
+        groups=groups.my_groups(actor) if listing.large_customer else [], group_id=group_id,
         preview=preview, rejected=rejected or [], channel=channel, today=today_in_tallinn(),
     ), status)
     response.vary.add("HX-Request")
@@ -139,7 +148,7 @@ def submit() -> BaseResponse:
         return _render_list(actor, status=INVALID, channel=channel)
     submission = service.submit_readings(actor, entries, CHANNELS[channel], token,
                                          current_utility(), today)
-    target = url_for("readings.index", site=site)
+    target = url_for("readings.index", site=site, group=_id_arg("group"))
     if submission.repeated:
         flash(_("This form had already been sent: its readings are saved."), "info")
         return redirect(target, code=303)

@@ -6,7 +6,6 @@ PostgreSQL) are dropped and surrounding space is stripped, before any check.
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +21,7 @@ from wtforms.validators import (
 )
 
 from webapp.domain.readings import InvalidValue, parse_reading_value
+from webapp.forms.common import clean_line, clean_text
 from webapp.services.backoffice import (
     PURPOSE_CHOICES,
     PURPOSE_DETAILS_MAX,
@@ -32,22 +32,6 @@ from webapp.services.backoffice import (
     REASON_MIN,
 )
 from webapp.services.readings import VALUE_MESSAGES
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_SPACES = re.compile(r"[\s\u00a0\u202f]+")
-VOLUME_DECIMALS = 3
-
-
-def clean_text(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    return _CONTROL.sub("", value).strip()
-
-
-def clean_line(value: Any) -> Any:
-    """One line: control characters dropped, runs of white space made one space."""
-    value = clean_text(value)
-    return _SPACES.sub(" ", value) if isinstance(value, str) else value
 
 
 def parse_volume(raw: str) -> Decimal:
