@@ -12,10 +12,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from flask import abort
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -168,7 +169,7 @@ class RowOutcome:
 class MeterFacts:
     meter: Meter
     state: rules.MeterState
-    last: Reading | None  # the reading a same-day one replaces
+    last_id: int | None  # the reading a same-day one replaces
 
 
 def limits_of(utility: Utility | None) -> rules.Limits:
@@ -178,30 +179,39 @@ def limits_of(utility: Utility | None) -> rules.Limits:
                         daily_ceiling=utility.daily_use_ceiling)
 
 
+class _Stored(NamedTuple):
+    id: int
+    day: dt.date
+    value: Decimal
+
+
 def meter_facts(meter_ids: Iterable[int], today: dt.date) -> dict[int, MeterFacts]:
-    """What the rules need of each meter, in two queries for any number of meters."""
+    """What the rules need of each meter, in a few queries for any number of meters
+    (plain rows, not objects: a mass view checks hundreds of meters at once)."""
     ids = sorted(set(meter_ids))
     if not ids:
         return {}
     meters = db.session.scalars(select(Meter).where(Meter.id.in_(ids))).all()
-    history: dict[int, list[Reading]] = defaultdict(list)
-    for reading in db.session.scalars(
-        select(Reading).where(
+    history: dict[int, list[_Stored]] = defaultdict(list)
+    for meter_id, reading_id, day, value in db.session.execute(
+        select(Reading.meter_id, Reading.id, Reading.reading_date, Reading.value).where(
             Reading.meter_id.in_(ids),
             Reading.replaced_by_id.is_(None),
             Reading.reading_date >= today - HISTORY_WINDOW,
         ).order_by(Reading.reading_date, Reading.measured_at.nulls_last(), Reading.id)
     ):
-        history[reading.meter_id].append(reading)
+        history[meter_id].append(_Stored(reading_id, day, value))
     older = latest_readings([m.id for m in meters if not history[m.id]])
     facts = {}
     for meter in meters:
-        own = history[meter.id] or ([older[meter.id]] if meter.id in older else [])
+        own = history[meter.id] or (
+            [_Stored(older[meter.id].id, older[meter.id].reading_date, older[meter.id].value)]
+            if meter.id in older else [])
         last = own[-1] if own else None
         previous = None
         if last is not None:
-            previous = next((r for r in reversed(own) if r.reading_date < last.reading_date),
-                            None) or _before(meter.id, last.reading_date)
+            previous = next((r for r in reversed(own) if r.day < last.day),
+                            None) or _before(meter.id, last.day)
         state = rules.MeterState(
             active=meter.status == MeterStatus.ACTIVE,
             installed_on=meter.installed_on,
@@ -209,24 +219,24 @@ def meter_facts(meter_ids: Iterable[int], today: dt.date) -> dict[int, MeterFact
             verified_until=meter.verified_until,
             last=_past(last),
             previous=_past(previous),
-            average_daily_use=rules.average_daily_use(
-                [rules.PastReading(r.reading_date, r.value) for r in own]
-            ),
+            average_daily_use=rules.average_daily_use([_past(r) for r in own]),  # type: ignore[misc]
         )
-        facts[meter.id] = MeterFacts(meter, state, last)
+        facts[meter.id] = MeterFacts(meter, state, last.id if last else None)
     return facts
 
 
-def _before(meter_id: int, day: dt.date) -> Reading | None:
-    return db.session.scalar(
-        select(Reading).where(Reading.meter_id == meter_id, Reading.replaced_by_id.is_(None),
-                              Reading.reading_date < day)
+def _before(meter_id: int, day: dt.date) -> _Stored | None:
+    row = db.session.execute(
+        select(Reading.id, Reading.reading_date, Reading.value)
+        .where(Reading.meter_id == meter_id, Reading.replaced_by_id.is_(None),
+               Reading.reading_date < day)
         .order_by(Reading.reading_date.desc(), Reading.id.desc()).limit(1)
-    )
+    ).first()
+    return _Stored(*row) if row else None
 
 
-def _past(reading: Reading | None) -> rules.PastReading | None:
-    return rules.PastReading(reading.reading_date, reading.value) if reading else None
+def _past(reading: _Stored | None) -> rules.PastReading | None:
+    return rules.PastReading(reading.day, reading.value) if reading else None
 
 
 VALUE_MESSAGES = {
@@ -355,9 +365,11 @@ def submit_readings(actor: Actor, entries: Sequence[Entry], channel: ReadingChan
                           submitted_by_id=actor.person_id)
         db.session.add(reading)
         db.session.flush()
-        replaced = facts[outcome.entry.meter_id].last
+        replaced = facts[outcome.entry.meter_id].last_id
         if outcome.check.replaces_same_day and replaced is not None:
-            replaced.replaced_by_id = reading.id  # kept in the history, marked replaced
+            # Kept in the history, marked replaced.
+            db.session.execute(update(Reading).where(Reading.id == replaced)
+                               .values(replaced_by_id=reading.id))
         outcome.saved = reading
         saved += 1
     if saved:
@@ -373,6 +385,8 @@ def submit_readings(actor: Actor, entries: Sequence[Entry], channel: ReadingChan
 
 # --------------------------------------------------------------------------- CSV preview
 
+LOOKUP_CHUNK = 500  # meter numbers per query: within every database's parameter limit
+
 
 def preview_csv(actor: Actor, listing: ReadingsList, parsed: csv_readings.ParsedCsv,
                 utility: Utility | None, today: dt.date
@@ -383,17 +397,18 @@ def preview_csv(actor: Actor, listing: ReadingsList, parsed: csv_readings.Parsed
     rejected: list[tuple[int, str, str]] = []
     matched: list[tuple[int, str, Entry]] = []
     unknown = [row.meter_number for row in parsed.rows if row.meter_number.casefold() not in mine]
-    elsewhere = {number.casefold() for number in db.session.scalars(
-        select(Meter.number).where(Meter.number.in_(unknown)))} if unknown else set()
+    elsewhere = {number.casefold() for chunk in range(0, len(unknown), LOOKUP_CHUNK)
+                 for number in db.session.scalars(select(Meter.number).where(
+                     Meter.number.in_(unknown[chunk:chunk + LOOKUP_CHUNK])))}
+    not_yours, unknown_meter = str(_l("not your meter")), str(_l("unknown meter"))
+    remote = str(_l("a smart meter sends its readings itself"))
     for row in parsed.rows:
         meter = mine.get(row.meter_number.casefold())
         if meter is None:
-            reason = (_l("not your meter") if row.meter_number.casefold() in elsewhere
-                      else _l("unknown meter"))
-            rejected.append((row.line, row.meter_number, str(reason)))
+            reason = not_yours if row.meter_number.casefold() in elsewhere else unknown_meter
+            rejected.append((row.line, row.meter_number, reason))
         elif meter.read_remotely:
-            rejected.append((row.line, row.meter_number,
-                             str(_l("a smart meter sends its readings itself"))))
+            rejected.append((row.line, row.meter_number, remote))
         else:
             matched.append((row.line, row.meter_number,
                             Entry(meter.meter_id, row.reading, row.day or today)))

@@ -253,7 +253,8 @@ def import_preview() -> BaseResponse | tuple[str, int]:
 
 
 def parsed_rejections(parsed: csv_readings.ParsedCsv) -> list[tuple[int, str, str]]:
-    return [(r.line, r.meter_number, str(ROW_PROBLEMS[r.problem])) for r in parsed.rejected]
+    reasons = {problem: str(text) for problem, text in ROW_PROBLEMS.items()}
+    return [(r.line, r.meter_number, reasons[r.problem]) for r in parsed.rejected]
 
 
 # --------------------------------------------------------------------------- history
