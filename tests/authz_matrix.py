@@ -165,5 +165,6 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("admin.settings", "GET"): Row(staff_only(ADMIN)),
     ("admin.settings", "POST"): Row({**staff_only(ADMIN), ADMIN: (422, 422)}),
     ("admin.add_price", "POST"): Row({**staff_only(ADMIN), ADMIN: (422, 422)}),
+    ("admin.reading_warnings", "POST"): Row({**staff_only(ADMIN), ADMIN: (422, 422)}),
     ("admin.audit", "GET"): Row(staff_only(ADMIN)),
 }

@@ -737,3 +737,46 @@ def test_the_changes_made_here_show_in_the_trail(anne: FlaskClient) -> None:
     assert "gave a staff role" in page
     assert "Anne Allikas" in page
     assert "{&#34;roles&#34;: [&#34;clerk&#34;]}" in page
+
+
+# --------------------------------------------------------------------------- unusual readings
+
+WARNINGS_URL = "/staff/admin/reading-warnings"
+
+
+def test_the_warning_settings_are_shown_saved_and_audited(anne: FlaskClient) -> None:
+    page = anne.get(SETTINGS_URL).get_data(as_text=True)
+    assert re.search(r'name="warning_factor"[^>]*value="3"', page)
+    assert re.search(r'name="daily_ceiling"[^>]*value="10"', page)
+    response = post(anne, SETTINGS_URL, WARNINGS_URL,
+                    {"warning_factor": "5", "daily_ceiling": "2,5"})
+    assert "The settings were saved." in flashes(anne, response)
+    assert (utility().reading_warning_factor, utility().daily_use_ceiling) == (
+        Decimal(5), Decimal("2.5"))
+    event = last_audit("change_settings")
+    assert event.after == {"reading_warning_factor": "5", "daily_use_ceiling": "2.500"}
+
+
+def test_an_empty_ceiling_means_none(anne: FlaskClient) -> None:
+    post(anne, SETTINGS_URL, WARNINGS_URL, {"warning_factor": "3", "daily_ceiling": ""})
+    assert utility().daily_use_ceiling is None
+
+
+@pytest.mark.parametrize(
+    ("factor", "ceiling", "message"),
+    [("1", "10", "Enter a whole number from 2 to 100."),
+     ("101", "10", "Enter a whole number from 2 to 100."),
+     ("x", "10", "Enter a whole number from 2 to 100."),
+     ("3", "0", "Enter more than zero"),
+     ("3", "-1", "Enter the volume as a number"),
+     ("3", "1e309", "Enter the volume as a number")],
+)
+def test_invalid_warning_settings_write_nothing(anne: FlaskClient, factor: str, ceiling: str,
+                                                message: str) -> None:
+    response = post(anne, SETTINGS_URL, WARNINGS_URL,
+                    {"warning_factor": factor, "daily_ceiling": ceiling})
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert (utility().reading_warning_factor, utility().daily_use_ceiling) == (
+        Decimal(3), Decimal(10))
+    assert audit_count() == 0

@@ -251,6 +251,24 @@ def change_thresholds(actor: Actor, utility: Utility, meters: int, sites: int) -
     return True
 
 
+def change_reading_warnings(actor: Actor, utility: Utility, factor: int,
+                            ceiling: Decimal | None) -> bool:
+    """ITB 1: a reading is held for confirmation above ``factor`` times the meter's
+    usual use, or above ``ceiling`` m³ a day (None: no ceiling). False: no change."""
+    _check(actor, Action.MANAGE_UTILITY_SETTINGS)
+    before = {"reading_warning_factor": utility.reading_warning_factor,
+              "daily_use_ceiling": utility.daily_use_ceiling}
+    after = {"reading_warning_factor": Decimal(factor), "daily_use_ceiling": ceiling}
+    if before == after:
+        return False
+    utility.reading_warning_factor = Decimal(factor)
+    utility.daily_use_ceiling = ceiling
+    db.session.flush()
+    _audit(actor, Action.MANAGE_UTILITY_SETTINGS, "change_settings", "utility", utility.id,
+           before=before, after=after)
+    return True
+
+
 def parse_unit_price(text: str) -> Decimal:
     """A unit price in EUR per m³ as typed: a decimal comma or point, at most four
     decimal places, not negative. Raises ``ValueError`` with a message to show."""

@@ -8,10 +8,18 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from webapp.audit_labels import ACTION_LABELS
 from webapp.domain.identity import clean_personal_code
+from webapp.domain.readings import InvalidValue, parse_reading_value
 from webapp.models import PriceKind, StaffRoleKind
 from webapp.services.admin import (
     PRICE_KIND_NAMES,
@@ -93,6 +101,41 @@ class ThresholdsForm(FlaskForm):
 
     meter_threshold = _threshold_field(_l("Meters on one site"))
     site_threshold = _threshold_field(_l("Sites linked to one customer"))
+
+
+WARNING_FACTOR_MIN, WARNING_FACTOR_MAX = 2, 100
+
+
+def _ceiling(form: FlaskForm, field: StringField) -> None:
+    """Empty: no ceiling; else a positive volume in m³ a day."""
+    text = (field.data or "").strip()
+    if not text:
+        field.data = None
+        return
+    try:
+        value = parse_reading_value(text)
+    except InvalidValue:
+        raise ValidationError(_l("Enter the volume as a number, for example 2,5.")) from None
+    if value <= 0:
+        raise ValidationError(_l("Enter more than zero, or leave it empty for no ceiling."))
+    field.data = value
+
+
+class ReadingWarningsForm(FlaskForm):
+    """ITB 1: when a reading is unusual enough that the person must confirm it."""
+
+    warning_factor = IntegerField(
+        _l("Times the usual use"),
+        validators=[InputRequired(_l("Enter a number.")),
+                    NumberRange(WARNING_FACTOR_MIN, WARNING_FACTOR_MAX,
+                                _l("Enter a whole number from %(low)s to %(high)s.",
+                                   low=WARNING_FACTOR_MIN, high=WARNING_FACTOR_MAX))],
+        invalid_value_message=_l("Enter a whole number from %(low)s to %(high)s.",
+                                 low=WARNING_FACTOR_MIN, high=WARNING_FACTOR_MAX),
+        render_kw={"min": WARNING_FACTOR_MIN, "max": WARNING_FACTOR_MAX, "step": 1},
+    )
+    daily_ceiling = StringField(_l("Ceiling, m³ a day"), validators=[_ceiling],
+                                render_kw={"inputmode": "decimal", "autocomplete": "off"})
 
 
 class UnitPriceField(StringField):

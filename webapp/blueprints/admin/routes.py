@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 from webapp.blueprints.admin.forms import (
     AuditFilterForm,
     PriceForm,
+    ReadingWarningsForm,
     RemoveStaffRoleForm,
     StaffRoleForm,
     ThresholdsForm,
@@ -123,6 +124,7 @@ def _settings_page(
     thresholds: ThresholdsForm | None = None,
     price_form: PriceForm | None = None,
     status: int = 200,
+    warnings: ReadingWarningsForm | None = None,
 ) -> tuple[str, int]:
     utility = admin.the_utility()
     if utility is not None and thresholds is None:
@@ -131,11 +133,19 @@ def _settings_page(
             meter_threshold=utility.mass_view_meter_threshold,
             site_threshold=utility.mass_view_site_threshold,
         )
+    if utility is not None and warnings is None:
+        ceiling = utility.daily_use_ceiling
+        warnings = ReadingWarningsForm(
+            formdata=None,
+            warning_factor=int(utility.reading_warning_factor),
+            daily_ceiling=f"{ceiling.normalize():f}" if ceiling else "",
+        )
     today = today_in_tallinn()
     return render_template(
         "admin/settings.html",
         utility=utility,
         thresholds=thresholds,
+        warnings=warnings,
         price_form=price_form or PriceForm(formdata=None),
         prices=admin.price_list(utility, today) if utility is not None else {},
         kind_names=admin.PRICE_KIND_NAMES,
@@ -166,6 +176,22 @@ def settings() -> Response | tuple[str, int]:
         flash(_("The settings were saved."), "success")
     else:
         flash(_("Nothing was changed."), "info")
+    return redirect(url_for("admin.settings", _anchor=TOP), code=303)
+
+
+@bp.post("/reading-warnings")
+@login_required
+def reading_warnings() -> Response | tuple[str, int]:
+    actor = require(Action.MANAGE_UTILITY_SETTINGS)
+    utility = _utility_or_404()
+    form = ReadingWarningsForm()
+    if not form.validate_on_submit():
+        return _settings_page(warnings=form, status=INVALID)
+    changed = admin.change_reading_warnings(actor, utility, form.warning_factor.data,
+                                            form.daily_ceiling.data)
+    db.session.commit()
+    flash(_("The settings were saved.") if changed else _("Nothing was changed."),
+          "success" if changed else "info")
     return redirect(url_for("admin.settings", _anchor=TOP), code=303)
 
 
