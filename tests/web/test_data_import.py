@@ -526,3 +526,15 @@ def test_lists_inside_a_record_replace_the_stored_list() -> None:
     ).one()
     assert [s.code for s in contract.sites] == ["TK-20001"]
     assert row_counts()["board_member"] == 1
+
+
+def test_a_document_that_met_the_schema_is_not_checked_again_but_a_changed_one_is() -> None:
+    from webapp.services import importer
+
+    document = {"format_version": 1, "persons": [
+        {"personal_code": "48001010217", "given_name": "Mari", "family_name": "Maasikas"}]}
+    assert importer.schema_errors(document) == []
+    assert importer._digest(document) in importer._SCHEMA_CLEAN
+    changed = {"format_version": 1, "persons": [
+        {"personal_code": 48001010217, "given_name": "Mari", "family_name": "Maasikas"}]}
+    assert importer.schema_errors(changed) != []  # a number where text belongs

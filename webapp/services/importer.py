@@ -11,7 +11,9 @@ or rolls back, so that an import is one transaction.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -208,8 +210,35 @@ def _inline_refs(node: Any, definitions: dict[str, Any]) -> Any:
     return {key: _inline_refs(value, definitions) for key, value in node.items() if key != "$defs"}
 
 
+# Digests of the last documents that met the schema: checking a large document
+# (two years of readings) takes seconds, and the same one is often loaded again
+# (``flask data demo`` after ``--if-empty``, a file imported twice, the tests).
+_SCHEMA_CLEAN: OrderedDict[str, None] = OrderedDict()
+_SCHEMA_CLEAN_KEPT = 8
+
+
+def _digest(data: object) -> str | None:
+    try:
+        text = json.dumps(data, sort_keys=True, ensure_ascii=False)
+    except (TypeError, ValueError):  # not plain JSON: never taken from the cache
+        return None
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def schema_errors(data: object) -> list[RecordError]:
     """Every schema violation in ``data``, in document order."""
+    digest = _digest(data)
+    if digest is not None and digest in _SCHEMA_CLEAN:
+        return []
+    errors = _schema_errors(data)
+    if not errors and digest is not None:
+        _SCHEMA_CLEAN[digest] = None
+        while len(_SCHEMA_CLEAN) > _SCHEMA_CLEAN_KEPT:
+            _SCHEMA_CLEAN.popitem(last=False)
+    return errors
+
+
+def _schema_errors(data: object) -> list[RecordError]:
     sections = list(data) if isinstance(data, dict) else []
 
     def document_order(error: ValidationError) -> tuple[Any, ...]:
