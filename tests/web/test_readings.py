@@ -523,3 +523,27 @@ def test_deleting_a_group_asks_first_and_leaves_the_sites(login: Login) -> None:
 
 def test_groups_are_for_large_customers_only(login: Login) -> None:
     assert login(MARI).get("/my/readings/groups/").status_code == 404
+
+
+def test_a_failing_database_saves_nothing_and_keeps_the_typed_values(
+    login: Login, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    client = login(KATI)
+    numbers = kodu_haldus_meters()[:2]
+    before = {number: len(readings_of(number)) for number in numbers}
+    typed = {number: str(last_value(number) + Decimal("0.1")) for number in numbers}
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OperationalError("COMMIT", {}, Exception("the database went away"))
+
+    monkeypatch.setattr(db.session, "commit", broken)
+    response = send(client, typed)
+    monkeypatch.undo()
+    assert response.status_code == 503
+    html = response.get_data(as_text=True)
+    for text in typed.values():
+        assert f'value="{text}"' in html
+    db.session.rollback()
+    assert {number: len(readings_of(number)) for number in numbers} == before

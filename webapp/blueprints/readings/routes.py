@@ -15,6 +15,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -26,6 +27,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import login_required
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.charts import MonthlyUse, monthly_use_chart
@@ -146,13 +148,23 @@ def submit() -> BaseResponse:
     if not entries:
         flash(_("Enter at least one reading."), "error")
         return _render_list(actor, status=INVALID, channel=channel)
-    submission = service.submit_readings(actor, entries, CHANNELS[channel], token,
-                                         current_utility(), today)
+    try:
+        submission = service.submit_readings(actor, entries, CHANNELS[channel], token,
+                                             current_utility(), today)
+        if not submission.repeated:
+            db.session.commit()
+    except SQLAlchemyError:
+        # Nothing is saved (one transaction), and the person keeps what they typed.
+        db.session.rollback()
+        current_app.logger.exception("readings could not be saved")
+        flash(_("The readings could not be saved just now: nothing was saved. Please "
+                "press “Send” again in a moment."), "error")
+        kept = {entry.meter_id: service.RowOutcome(entry) for entry in entries}
+        return _render_list(actor, kept, status=503, channel=channel)
     target = url_for("readings.index", site=site, group=_id_arg("group"))
     if submission.repeated:
         flash(_("This form had already been sent: its readings are saved."), "info")
         return redirect(target, code=303)
-    db.session.commit()
     saved = len(submission.saved)
     if saved:
         flash(ngettext("%(num)s reading was saved.", "%(num)s readings were saved.", saved),
