@@ -547,3 +547,19 @@ def test_a_failing_database_saves_nothing_and_keeps_the_typed_values(
         assert f'value="{text}"' in html
     db.session.rollback()
     assert {number: len(readings_of(number)) for number in numbers} == before
+
+
+def test_with_htmx_the_preview_and_a_refusal_replace_the_upload_form(login: Login) -> None:
+    client = login(KATI)
+    html = client.get("/my/readings/import").get_data(as_text=True)
+    number = kodu_haldus_meters()[0]
+    for content, status, start in ((f"{number};{last_value(number) + 1}\n".encode(), 200,
+                                    '<div id="readings-page">'),
+                                   (b"\x00\x01binary", 422, '<div id="import-page">')):
+        boundary, body = encode_multipart(MultiDict({
+            "csrf_token": csrf_token_from(html),
+            "file": FileStorage(io.BytesIO(content), filename="r.csv")}))
+        response = client.post("/my/readings/import", data=body, headers={"HX-Request": "true"},
+                               content_type=f"multipart/form-data; boundary={boundary}")
+        assert response.status_code == status
+        assert response.get_data(as_text=True).lstrip().startswith(start)

@@ -91,8 +91,14 @@ def _render_list(actor: Actor, outcomes: dict[int, service.RowOutcome] | None = 
     group_id = _id_arg("group")
     in_group = groups.group_sites(actor, group_id) if group_id is not None else None
     listing = service.readings_list(actor, current_utility(), _site_arg(), in_group)
-    partial = _is_htmx() and request.method == "GET"
-    template = "readings/_list.html" if partial else "readings/index.html"
+    if not _is_htmx():
+        template = "readings/index.html"
+    elif request.endpoint == "readings.import_preview":
+        template = "readings/_content.html"  # the preview swapped in for the upload form
+    elif request.method == "GET":
+        template = "readings/_list.html"  # the list filtered by site or group
+    else:
+        template = "readings/index.html"
     response = make_response(render_template(
         template, listing=listing, outcomes=outcomes or {}, token=service.new_form_token(),
         groups=groups.my_groups(actor) if listing.large_customer else [], group_id=group_id,
@@ -201,7 +207,9 @@ REFUSALS = {
                                              "smaller files."),
     csv_readings.RefusalReason.NOT_TEXT: _l("This is not a CSV text file. Save the sheet as "
                                             "CSV (semicolon or comma separated) and try again."),
-    csv_readings.RefusalReason.TOO_MANY_ROWS: _l("The file has too many rows."),
+    csv_readings.RefusalReason.TOO_MANY_ROWS: _l("The file has more than %(count)s rows. Split "
+                                                 "it into smaller files.",
+                                                 count=f"{csv_readings.MAX_ROWS:,}"),
     csv_readings.RefusalReason.NO_COLUMNS: _l("The file has no columns for a meter number and "
                                               "a reading."),
 }
@@ -229,6 +237,12 @@ def import_form() -> str:
     return render_template("readings/import.html", refusal=None)
 
 
+def _import_page(refusal: str) -> tuple[str, int]:
+    """The upload page again with why the file was refused (its part alone for htmx)."""
+    template = "readings/_import.html" if _is_htmx() else "readings/import.html"
+    return render_template(template, refusal=refusal), INVALID
+
+
 @bp.get("/my/readings/import/template.csv")
 @login_required
 def import_template() -> BaseResponse:
@@ -241,12 +255,13 @@ def import_template() -> BaseResponse:
 @bp.post("/my/readings/import")
 @login_required
 def import_preview() -> BaseResponse | tuple[str, int]:
+    # With htmx the answer replaces the upload form (#import-page) or, once read, the
+    # upload page's content with the preview (#readings-page, same place).
     """Fill the mass view from the file: a preview, nothing is saved until "Send"."""
     actor, listing = _large_customer_actor()
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return render_template("readings/import.html",
-                               refusal=_("Choose the CSV file to import.")), INVALID
+        return _import_page(_("Choose the CSV file to import."))
     try:
         data = upload.stream.read(csv_readings.MAX_BYTES + 1)
     finally:
@@ -254,8 +269,7 @@ def import_preview() -> BaseResponse | tuple[str, int]:
     try:
         parsed = csv_readings.parse_readings_csv(data)
     except csv_readings.CsvRefused as refused:
-        return render_template("readings/import.html",
-                               refusal=str(REFUSALS[refused.reason])), INVALID
+        return _import_page(str(REFUSALS[refused.reason]))
     outcomes, rejected = service.preview_csv(actor, listing, parsed, current_utility(),
                                              today_in_tallinn())
     for line, number, problem in parsed_rejections(parsed):
