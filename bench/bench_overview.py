@@ -13,6 +13,7 @@ import tempfile
 import time
 from decimal import Decimal
 
+from flask import Flask
 from sqlalchemy import event
 
 os.environ.setdefault("PORTAL_ENV", "testing")
@@ -64,22 +65,30 @@ def time_requests(client: object, path: str) -> float:
     return (time.perf_counter() - start) / REQUESTS
 
 
+def bench_app(tmp: str, **config: object) -> tuple[Flask, dict[str, int]]:
+    """The portal on an empty database of its own, with a bare route that returns a
+    constant (``/bench-constant``, GET and POST: the baseline) and a count of the SQL
+    statements it runs (``queries["count"]``)."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
+                      or f"sqlite:///{tmp}/bench.db", "TESTING": True, **config})
+
+    @app.route("/bench-constant", methods=["GET", "POST"])
+    def constant() -> str:
+        return "ok"
+
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        engine = db.engine
+    queries = {"count": 0}
+    event.listen(engine, "before_cursor_execute",
+                 lambda *args: queries.__setitem__("count", queries["count"] + 1))
+    return app, queries
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
-                          or f"sqlite:///{tmp}/bench.db", "TESTING": True})
-
-        @app.get("/bench-constant")
-        def constant() -> str:
-            return "ok"
-
-        with app.app_context():
-            db.drop_all()
-            db.create_all()
-            engine = db.engine
-        queries = {"count": 0}
-        event.listen(engine, "before_cursor_execute",
-                     lambda *args: queries.__setitem__("count", queries["count"] + 1))
+        app, queries = bench_app(tmp)
         # Requests run outside any app context of ours, each in its own, as in production.
         baseline = time_requests(app.test_client(), "/bench-constant")
 

@@ -7,6 +7,7 @@ constant, served by the same test client in the same run.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import secrets
@@ -14,12 +15,9 @@ import tempfile
 import time
 from collections.abc import Callable
 
-from sqlalchemy import event
-
 os.environ.setdefault("PORTAL_ENV", "testing")
 
-from bench.bench_overview import build_customer
-from webapp import create_app
+from bench.bench_overview import bench_app, build_customer
 from webapp.extensions import db
 from webapp.models import LoginSession, Meter
 
@@ -48,25 +46,7 @@ def logged_in_client(app: object, person_id: int) -> object:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
-                          or f"sqlite:///{tmp}/bench.db", "TESTING": True,
-                          "WTF_CSRF_ENABLED": False})
-
-        @app.get("/bench-constant")
-        def constant() -> str:
-            return "ok"
-
-        @app.post("/bench-constant")
-        def constant_post() -> str:
-            return "ok"
-
-        with app.app_context():
-            db.drop_all()
-            db.create_all()
-            engine = db.engine
-        queries = {"count": 0}
-        event.listen(engine, "before_cursor_execute",
-                     lambda *args: queries.__setitem__("count", queries["count"] + 1))
+        app, queries = bench_app(tmp, WTF_CSRF_ENABLED=False)
         bare = app.test_client()
         baseline_get = per_call(lambda: bare.get("/bench-constant"))
         baseline_post = per_call(lambda: bare.post("/bench-constant", data={"x": "1"}))
@@ -96,7 +76,6 @@ def main() -> None:
             number = numbers[index] if index < len(numbers) else f"X{index:08d}"
             lines.append(f"{number};60,5;")
         body = "\r\n".join(lines).encode()
-        import io
 
         def preview() -> object:
             return large.post("/my/readings/import", data={  # type: ignore[attr-defined]
