@@ -563,3 +563,10 @@ def test_with_htmx_the_preview_and_a_refusal_replace_the_upload_form(login: Logi
                                content_type=f"multipart/form-data; boundary={boundary}")
         assert response.status_code == status
         assert response.get_data(as_text=True).lstrip().startswith(start)
+
+
+def test_a_smart_meters_csv_gives_the_hour_of_each_reading(login: Login) -> None:
+    client = login(KATI)
+    body = client.get(f"/my/meters/{meter('00456001').id}/readings.csv").get_data(as_text=True)
+    first_row = body.splitlines()[1]
+    assert re.match(r"\d\d\.\d\d\.\d{4} \d\d:\d\d;", first_row), first_row

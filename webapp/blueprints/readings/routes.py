@@ -35,7 +35,7 @@ from webapp.domain import csv_readings
 from webapp.domain import readings as rules
 from webapp.domain.permissions import Actor
 from webapp.extensions import db
-from webapp.i18n import format_day, format_volume
+from webapp.i18n import format_day, format_moment, format_volume
 from webapp.models import ReadingChannel
 from webapp.navigation import current_utility
 from webapp.pagination import paginate_list
@@ -334,7 +334,8 @@ def history_csv(meter_id: int) -> BaseResponse:
     for line in service.history(meter):
         reading = line.reading
         writer.writerow([_cell(v) for v in (
-            format_day(reading.measured_at or reading.reading_date),
+            format_moment(reading.measured_at) if reading.measured_at
+            else format_day(reading.reading_date),
             format_volume(reading.value),
             format_volume(line.use) if line.use is not None else "",
             reading.channel.value,
