@@ -101,7 +101,9 @@ _serial = itertools.count(1)
 
 def new_person() -> Person:
     """A person nobody knows yet, with a valid personal code of their own."""
-    stem = f"3900101{next(_serial):03d}"
+    number = next(_serial)
+    born = dt.date(1990, 1, 1) + dt.timedelta(days=number // 1000)  # 1000 serials a day
+    stem = f"3{born:%y%m%d}{number % 1000:03d}"
     person = Person(personal_code=stem + ik.calc_check_digit(stem), given_name="Test",
                     family_name="Isik")
     db.session.add(person)
