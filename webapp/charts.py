@@ -31,7 +31,7 @@ GRID_COLOUR = "#d9d9d9"  # decoration only: the labels carry the values
 FONT_SIZE = 14  # still about 7 px when the chart shrinks to a 360 px phone
 BAR_SHARE = Decimal("0.7")  # of a month's slot; the rest is the gap between bars
 MAX_BAR_WIDTH = 48.0  # a few months should not look like a wall
-UNKNOWN_HEIGHT = 24.0  # the placeholder is short so it never reads as a figure
+UNKNOWN_HEIGHT = 24.0  # the unknown-month marker is short so it never reads as a figure
 MAX_MONTH_LABELS = 12  # about 54 units per label: "01.26" at 14 px fits
 
 NICE_MANTISSAS = (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5))

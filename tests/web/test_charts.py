@@ -142,7 +142,7 @@ def test_one_bar_per_known_month_with_its_figure() -> None:
     assert all(rect.get("fill") == "#1f5f8b" for rect in known)
 
 
-def test_unknown_months_get_a_dashed_placeholder() -> None:
+def test_unknown_months_get_a_dashed_outline() -> None:
     root = parse(chart(YEAR))
     unknown = bars(root, "chart-bar-unknown")
     assert [bar_title(rect) for rect in unknown] == ["03.25: no data", "06.25: no data"]
