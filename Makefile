@@ -48,10 +48,19 @@ bench: $(VENV)/.dev translations
 	@for script in bench/*.py; do PORTAL_ENV=testing PYTHONPATH=. $(BIN)/python $$script || exit 1; done
 
 # Refresh the vendored front-end files from the npm registry (package.json pins them).
+# Swagger UI (for /api/openapi/index.html) goes without its source maps, so any
+# sourceMappingURL comment is stripped and the browser never asks for a missing file.
 vendor:
 	npm ci --no-audit --no-fund
 	cp node_modules/htmx.org/dist/htmx.min.js webapp/static/vendor/htmx.min.js
 	cp node_modules/axe-core/axe.min.js tests/browser/vendor/axe.min.js
+	mkdir -p webapp/static/vendor/swagger-ui
+	sed '/^[/][/*]# sourceMappingURL=/d' node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+	  > webapp/static/vendor/swagger-ui/swagger-ui-bundle.js
+	sed '/^[/][/*]# sourceMappingURL=/d' node_modules/swagger-ui-dist/swagger-ui.css \
+	  > webapp/static/vendor/swagger-ui/swagger-ui.css
+	cp node_modules/swagger-ui-dist/LICENSE node_modules/swagger-ui-dist/NOTICE \
+	  node_modules/swagger-ui-dist/swagger-ui-bundle.js.LICENSE.txt webapp/static/vendor/swagger-ui/
 
 clean:
 	rm -rf $(VENV) instance/portal.db .pytest_cache .ruff_cache .mypy_cache

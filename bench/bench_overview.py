@@ -7,6 +7,7 @@ returning a constant, served by the same test client in the same run.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import secrets
 import tempfile
@@ -83,6 +84,8 @@ def bench_app(tmp: str, **config: object) -> tuple[Flask, dict[str, int]]:
     queries = {"count": 0}
     event.listen(engine, "before_cursor_execute",
                  lambda *args: queries.__setitem__("count", queries["count"] + 1))
+    gc.collect()
+    gc.freeze()  # as wsgi.py does for the served app
     return app, queries
 
 

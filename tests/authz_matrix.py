@@ -102,6 +102,14 @@ def large_readers(own: Outcome = OK, other: Outcome | None = None
     return table
 
 
+def key_makers(own: Outcome = OK) -> dict[str, tuple[Outcome, Outcome]]:
+    """The API page (ITB 1.2.2): large customers' owners and managers. Kati owns Kodu
+    Haldus's buildings; Peeter is only a user there and Mari is no large customer."""
+    table = logged_in(HIDDEN)
+    table[KATI] = (own, HIDDEN)
+    return table
+
+
 MATRIX: dict[tuple[str, str], Row] = {
     ("static", "GET"): Row(same_for_all(OK), lambda *_: {"filename": "css/portal.css"}),
     ("main.index", "GET"): Row(same_for_all(OK)),
@@ -144,6 +152,23 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("groups.edit", "POST"): Row(large_readers(422, HIDDEN), obj("group_id")),
     ("groups.delete", "GET"): Row(large_readers(OK, HIDDEN), obj("group_id")),
     ("groups.delete", "POST"): Row(large_readers(OK, HIDDEN), obj("group_id")),
+    # The API page (ITB 1.2.2): a POST without fields makes a key with no limits, or
+    # saves none; ``customer_id`` and ``key_id`` are the visitor's own or someone else's.
+    ("apikeys.index", "GET"): Row(key_makers()),
+    ("apikeys.new_key", "GET"): Row(key_makers(), obj("customer_id")),
+    ("apikeys.new_key", "POST"): Row(key_makers(), obj("customer_id")),
+    ("apikeys.change", "POST"): Row(key_makers(), obj("key_id")),
+    ("apikeys.revoke", "GET"): Row(key_makers(), obj("key_id")),
+    ("apikeys.revoke", "POST"): Row(key_makers(), obj("key_id")),
+    # The API itself: a session is no credential, only an API key is (401 without).
+    # Its documentation is public.
+    ("api.readings", "GET"): Row(same_for_all(401)),
+    ("api.submit", "POST"): Row(same_for_all(401)),
+    ("api.supply_points", "GET"): Row(same_for_all(401)),
+    ("api.smart_readings", "GET"): Row(same_for_all(401)),
+    ("api.openapi_document", "GET"): Row(same_for_all(OK)),
+    ("api_docs.index", "GET"): Row(same_for_all(OK)),
+    ("api_docs.openapi", "GET"): Row(same_for_all(OK)),
     # The back office: every staff role sees every customer; customers see none of it.
     # A card asks for the purpose first (a redirect); the objects are Mari's and
     # Kodu Haldus's.

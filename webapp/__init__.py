@@ -17,7 +17,7 @@ from webapp.config import (
     config_for_environment,
     read_instance_secret,
 )
-from webapp.extensions import csrf, db, login_manager, migrate
+from webapp.extensions import csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,6 +35,12 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
 
     _configure_secret_key(app)
     _configure_database_uri(app)
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     db.init_app(app)
     # render_as_batch: SQLite alters a table by copying it, so migrations do too.
@@ -42,6 +48,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
         app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True
     )
     csrf.init_app(app)
+    limiter.init_app(app)
 
     from webapp.audit_labels import init_audit_labels
     from webapp.i18n import init_i18n

@@ -54,8 +54,19 @@ class Config:
     HSTS = True
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # Reverse proxies in front of the portal whose X-Forwarded-For/-Proto/-Host to
+    # believe (0: none, so a client cannot pose as another address). Behind one proxy
+    # that terminates TLS, set 1: API keys' allowed ranges then see the client.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
     UTILITY_CODE = os.environ.get("UTILITY_CODE", "")
+
+    # The business API's rate limit per key (Flask-Limiter notation). The counts live
+    # in memory by default, which is right for one process; with several workers or
+    # servers, point RATELIMIT_STORAGE_URI at Redis, e.g. redis://127.0.0.1:6379/0.
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
 
 
 class DevelopmentConfig(Config):

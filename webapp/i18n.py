@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from flask import Flask, current_app, session
+from flask import Flask, current_app, request, session
 from flask_babel import format_decimal, get_locale, to_user_timezone
 
 from webapp.extensions import babel
@@ -18,6 +18,9 @@ LANGUAGE_NAMES = {"et": "Eesti", "en": "English", "ru": "Русский"}
 
 
 def select_locale() -> str:
+    if request.path.startswith("/api/") and not request.path.startswith("/api/openapi/"):
+        # The API has no session: its messages follow Accept-Language, else English.
+        return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"
     chosen = session.get("lang")
     if chosen in current_app.config["LANGUAGES"]:
         return str(chosen)

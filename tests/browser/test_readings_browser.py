@@ -5,14 +5,14 @@ needs a confirmation, and Peeter's one site."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from tests.browser.test_login_and_accessibility import axe_violations, log_in_as
+from tests.browser.test_login_and_accessibility import log_in_as
 from tests.conftest import LiveServer
 from webapp.extensions import db
 from webapp.models import Meter, Reading, ReadingChannel, Site
@@ -20,37 +20,6 @@ from webapp.models import Meter, Reading, ReadingChannel, Site
 pytestmark = pytest.mark.browser
 
 MARIS_METER = "00123456"
-
-
-@pytest.fixture(params=[True, False], ids=["javascript", "no-javascript"])
-def javascript(request: pytest.FixtureRequest) -> bool:
-    return bool(request.param)
-
-
-@pytest.fixture
-def any_page(javascript: bool, browser: Browser) -> Iterator[Page]:
-    """A page with JavaScript on, and the same again with it off."""
-    context = browser.new_context(locale="et-EE", java_script_enabled=javascript)
-    errors: list[str] = []
-    page = context.new_page()
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error"
-            and "status of 422" not in m.text else None)  # a form sent back is no error
-    yield page
-    context.close()
-    assert errors == []  # a CSP violation or a script error fails the test
-
-
-@pytest.fixture
-def accessible(javascript: bool) -> Callable[[Page], None]:
-    """Check a page with axe-core, which needs JavaScript: with it off the same pages
-    were checked in the other run."""
-
-    def check(page: Page) -> None:
-        if javascript:
-            assert axe_violations(page) == []
-
-    return check
 
 
 def current(number: str) -> list[Reading]:

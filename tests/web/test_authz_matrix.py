@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from stdnum.ee import ik
 
 from tests import authz_matrix as matrix
@@ -30,6 +30,7 @@ from tests.conftest import (
 from webapp import create_app
 from webapp.extensions import db
 from webapp.models import (
+    ApiKey,
     Company,
     Customer,
     Meter,
@@ -44,6 +45,7 @@ from webapp.models import (
     StaffRole,
     StaffRoleKind,
 )
+from webapp.services import api_keys
 
 CODES = {matrix.MARI: MARI, matrix.PEETER: PEETER, matrix.KATI: KATI, matrix.CLERK: CLERK,
          matrix.INSPECTOR: INSPECTOR, matrix.ADMIN: ADMIN}
@@ -136,7 +138,14 @@ def objects_at(site_code: str, customer_code: str, person_code: str) -> dict[str
     staff_role = StaffRole(person_id=new_person().id, role=StaffRoleKind.INSPECTOR)
     group = SiteGroup(person_id=owner_id, name=f"Group {next(_serial)}",
                       members=[SiteGroupMember(site_id=site.id)])
-    db.session.add_all([representative, staff_role, group])
+    # One key in force per person and customer: the case's fresh key replaces the last.
+    db.session.execute(update(ApiKey).where(
+        ApiKey.customer_id == customer.id, ApiKey.created_by_id == owner_id,
+        ApiKey.revoked_at.is_(None)).values(revoked_at=dt.datetime.now(dt.UTC)))
+    raw = api_keys.new_raw_key()
+    key = ApiKey(customer_id=customer.id, created_by_id=owner_id, key_hash=api_keys.digest(raw),
+                 prefix=raw[:9])
+    db.session.add_all([representative, staff_role, group, key])
     db.session.flush()
     return {
         "kind": "customer",
@@ -148,6 +157,7 @@ def objects_at(site_code: str, customer_code: str, person_code: str) -> dict[str
         "role_id": representative.id,
         "staff_role_id": staff_role.id,
         "group_id": group.id,
+        "key_id": key.id,
     }
 
 

@@ -8,6 +8,9 @@ from flask import Flask
 def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.account.routes import bp as account_bp
     from webapp.blueprints.admin.routes import bp as admin_bp
+    from webapp.blueprints.api.docs import bp as api_docs_bp
+    from webapp.blueprints.api.routes import bp as api_bp
+    from webapp.blueprints.apikeys.routes import bp as apikeys_bp
     from webapp.blueprints.auth.routes import bp as auth_bp
     from webapp.blueprints.authorisations.routes import bp as authorisations_bp
     from webapp.blueprints.groups.routes import bp as groups_bp
@@ -23,3 +26,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(groups_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(api_docs_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(apikeys_bp)

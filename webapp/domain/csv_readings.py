@@ -87,13 +87,13 @@ def parse_readings_csv(data: bytes) -> ParsedCsv:
     if len(data) > MAX_BYTES:
         raise CsvRefused(RefusalReason.TOO_LARGE)
     text, encoding = _decode(data)
-    delimiter = _detect_delimiter(text)
+    delimiter = detect_delimiter(text)
     sorter = _RowSorter()
     had_header = False
     first_row = True
     has_two_columns = False
     try:
-        for line, cells in _records(text, delimiter):
+        for line, cells in csv_records(text, delimiter):
             has_two_columns = has_two_columns or len(cells) >= 2
             if first_row:
                 first_row = False
@@ -133,13 +133,21 @@ def _decode(data: bytes) -> tuple[str, str]:
             text, encoding = data.removeprefix(_UTF8_BOM).decode("cp1257"), "cp1257"
         except UnicodeDecodeError as error:
             raise CsvRefused(RefusalReason.NOT_TEXT) from error
-    if not text.strip() or _CONTROL.search(text):
+    if not text.strip() or has_control_characters(text):
         raise CsvRefused(RefusalReason.NOT_TEXT)
     return text, encoding
 
 
-def _detect_delimiter(text: str) -> str:
-    """``;`` when the first non-empty lines have one outside quotes, else tab, else ``,``."""
+def has_control_characters(text: str) -> bool:
+    """Whether ``text`` holds a control character no spreadsheet writes (NUL, ESC…)."""
+    return _CONTROL.search(text) is not None
+
+
+def detect_delimiter(text: str) -> str:
+    """``;`` when the first non-empty lines have one outside quotes, else tab, else ``,``.
+
+    Shared with ``smart_csv``: both read what spreadsheets and meter systems export.
+    """
     unquoted = _QUOTED.sub("", text[:_SNIFF_CHARS])
     lines = [line for line in unquoted.splitlines() if line.strip()][:_SNIFF_LINES]
     head = "\n".join(lines)
@@ -150,7 +158,7 @@ def _detect_delimiter(text: str) -> str:
     return ";"
 
 
-def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+def csv_records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     """The non-empty records, stripped, each with the physical line it starts on.
 
     A quoted cell may span lines, so the start is one past where the reader
@@ -179,7 +187,7 @@ def _is_header(cells: list[str]) -> bool:
     return not number_like and any(char.isalpha() for char in cells[0])
 
 
-def _clean_meter(cell: str) -> str:
+def clean_meter_number(cell: str) -> str:
     # A leading apostrophe is how spreadsheet users force "00123" to stay text.
     return cell.removeprefix("'").strip()
 
@@ -196,7 +204,7 @@ class _RowSorter:
 
     def add(self, line: int, cells: list[str]) -> None:
         self.count += 1
-        meter = _clean_meter(cells[0])
+        meter = clean_meter_number(cells[0])
         problem = self._problem(meter, cells)
         if problem is None:
             day = self._day(cells[2]) if len(cells) > 2 else None

@@ -1,5 +1,6 @@
 """All models, imported here so that Alembic and the app see one metadata."""
 
+from webapp.models.api import ApiIdempotentRequest, ApiKey
 from webapp.models.audit import AuditEvent
 from webapp.models.base import Base
 from webapp.models.contract import ServiceContract, contract_site
@@ -21,6 +22,8 @@ from webapp.models.session import LoginSession
 from webapp.models.utility import Price, Utility
 
 __all__ = [
+    "ApiIdempotentRequest",
+    "ApiKey",
     "AuditEvent",
     "Base",
     "BoardMember",

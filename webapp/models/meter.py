@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.models.base import Base, Timestamp, Volume, utcnow
@@ -30,16 +30,30 @@ class Meter(Base):
     site: Mapped[Site] = relationship(back_populates="meters")
 
 
+# The readings the unique moment applies to: those with an hour, not yet replaced.
+_TIMED_AND_CURRENT = text("measured_at IS NOT NULL AND replaced_by_id IS NULL")
+
+
 class Reading(Base):
     """A meter's cumulative value as it stood at the end of ``reading_date``.
 
-    Interval (smart) meters also state the hour in ``measured_at``.
+    Interval (smart) meters also state the hour in ``measured_at``; a meter has
+    at most one current reading per moment (``uq_reading_meter_measured_at``), so
+    a smart reading loaded twice is refused by the database itself.
     """
 
     __tablename__ = "reading"
     __table_args__ = (
         CheckConstraint("value >= 0", name="value_not_negative"),
         Index("ix_reading_meter_date", "meter_id", "reading_date"),
+        Index(
+            "uq_reading_meter_measured_at",
+            "meter_id",
+            "measured_at",
+            unique=True,
+            sqlite_where=_TIMED_AND_CURRENT,
+            postgresql_where=_TIMED_AND_CURRENT,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

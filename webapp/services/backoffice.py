@@ -706,11 +706,13 @@ def correct_reading(
     if problems:
         raise ReadingRejected(problems)
     old = context.reading
+    # A smart reading's moment is unique among current readings: the new one takes
+    # it over only once the old one is replaced (uq_reading_meter_measured_at).
     new = Reading(
         meter_id=old.meter_id,
         value=value,
         reading_date=old.reading_date,
-        measured_at=old.measured_at,
+        measured_at=None,
         channel=ReadingChannel.STAFF,
         submitted_by_id=actor.person_id,
         correction_reason=reason,
@@ -727,6 +729,7 @@ def correct_reading(
     if replaced.rowcount != 1:  # type: ignore[attr-defined]
         raise ReadingRejected({"value": [_l("This reading has already been corrected.")]})
     db.session.refresh(old)
+    new.measured_at = old.measured_at
     record(
         "correct_reading",
         "reading",

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from flask import abort
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -72,6 +72,7 @@ class ReadingsList:
     chosen: SiteChoice | None  # the site the list is limited to, if any
     rows: tuple[MeterRow, ...]
     large_customer: bool  # ITB 1.2: groups, CSV import and the API are offered
+    api_keys: bool = False  # ITB 1.2.2: the person may make API keys (owner or manager)
 
     @property
     def standard(self) -> bool:
@@ -110,6 +111,7 @@ def readings_list(actor: Actor, utility: Utility | None, site_id: int | None = N
         chosen=next((c for c in choices if c.site_id == site_id), None),
         rows=rows,
         large_customer=is_large_customer(choices, utility),
+        api_keys=any(can(actor, Action.CREATE_API_KEY, site) for site in site_ids),
     )
 
 
@@ -153,7 +155,7 @@ class RowOutcome:
     value: Decimal | None = None
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    saved: Reading | None = None
+    saved: bool = False
     check: rules.ReadingCheck | None = None
 
     @property
@@ -294,6 +296,12 @@ def finding_message(finding: rules.Finding, utility: Utility | None = None) -> s
 def check_entries(actor: Actor, entries: Sequence[Entry], utility: Utility | None,
                   today: dt.date) -> list[RowOutcome]:
     """Judge every row by the rules; a meter the person may not read is 404."""
+    return judge_entries(actor, entries, utility, today)[0]
+
+
+def judge_entries(actor: Actor, entries: Sequence[Entry], utility: Utility | None,
+                  today: dt.date) -> tuple[list[RowOutcome], dict[int, MeterFacts]]:
+    """``check_entries`` and the facts it judged by, which saving needs too."""
     facts = meter_facts([entry.meter_id for entry in entries], today)
     allowed = set(reading_site_ids(actor))
     limits = limits_of(utility)
@@ -315,7 +323,7 @@ def check_entries(actor: Actor, entries: Sequence[Entry], utility: Utility | Non
         outcome.errors += [finding_message(f, utility) for f in check.errors]
         outcome.warnings += [finding_message(f, utility) for f in check.warnings]
         outcomes.append(outcome)
-    return outcomes
+    return outcomes, facts
 
 
 # --------------------------------------------------------------------------- saving
@@ -328,11 +336,11 @@ class Submission:
 
     @property
     def saved(self) -> list[RowOutcome]:
-        return [outcome for outcome in self.outcomes if outcome.saved is not None]
+        return [outcome for outcome in self.outcomes if outcome.saved]
 
     @property
     def pending(self) -> list[RowOutcome]:
-        return [outcome for outcome in self.outcomes if outcome.saved is None]
+        return [outcome for outcome in self.outcomes if not outcome.saved]
 
 
 def new_form_token() -> str:
@@ -354,24 +362,8 @@ def submit_readings(actor: Actor, entries: Sequence[Entry], channel: ReadingChan
     """
     if already_sent(token):
         return Submission(outcomes=(), repeated=True)
-    outcomes = check_entries(actor, entries, utility, today)
-    facts = meter_facts([o.entry.meter_id for o in outcomes if o.ready], today)
-    saved = 0
-    for outcome in outcomes:
-        if not outcome.ready or outcome.value is None or outcome.check is None:
-            continue
-        reading = Reading(meter_id=outcome.entry.meter_id, value=outcome.value,
-                          reading_date=outcome.entry.day, channel=channel,
-                          submitted_by_id=actor.person_id)
-        db.session.add(reading)
-        db.session.flush()
-        replaced = facts[outcome.entry.meter_id].last_id
-        if outcome.check.replaces_same_day and replaced is not None:
-            # Kept in the history, marked replaced.
-            db.session.execute(update(Reading).where(Reading.id == replaced)
-                               .values(replaced_by_id=reading.id))
-        outcome.saved = reading
-        saved += 1
+    outcomes, facts = judge_entries(actor, entries, utility, today)
+    saved = save_ready(actor, outcomes, facts, channel)
     if saved:
         db.session.add(ReadingSubmission(token=token, person_id=actor.person_id,
                                          channel=channel, saved=saved))
@@ -381,6 +373,42 @@ def submit_readings(actor: Actor, entries: Sequence[Entry], channel: ReadingChan
             db.session.rollback()
             return Submission(outcomes=(), repeated=True)
     return Submission(outcomes=tuple(outcomes))
+
+
+def save_ready(actor: Actor, outcomes: Sequence[RowOutcome], facts: dict[int, MeterFacts],
+               channel: ReadingChannel) -> int:
+    """Insert the readings of the rows that are ready, as one executemany (a mass view
+    or an API call sends up to a thousand); a same-day reading marks the one it
+    replaces (kept in the history). Flush only. Returns how many were saved.
+    At most one row per meter: two would replace the same reading."""
+    ready = [o for o in outcomes if o.ready and o.value is not None and o.check is not None]
+    if len({o.entry.meter_id for o in ready}) != len(ready):
+        raise ValueError("one reading per meter in a submission")
+    sent_at = dt.datetime.now(dt.UTC)
+
+    def row(outcome: RowOutcome) -> dict[str, object]:
+        return {"meter_id": outcome.entry.meter_id, "value": outcome.value,
+                "reading_date": outcome.entry.day, "channel": channel,
+                "submitted_by_id": actor.person_id, "submitted_at": sent_at}
+
+    def replaces(outcome: RowOutcome) -> int | None:
+        last = facts[outcome.entry.meter_id].last_id
+        return last if outcome.check is not None and outcome.check.replaces_same_day else None
+
+    fresh = [o for o in ready if replaces(o) is None]
+    again = [o for o in ready if replaces(o) is not None]
+    if fresh:
+        db.session.execute(insert(Reading), [row(o) for o in fresh])
+    if again:
+        new_ids = db.session.scalars(
+            insert(Reading).returning(Reading.id, sort_by_parameter_order=True),
+            [row(o) for o in again]).all()
+        db.session.execute(update(Reading), [
+            {"id": replaces(o), "replaced_by_id": new_id}
+            for o, new_id in zip(again, new_ids, strict=True)])
+    for outcome in ready:
+        outcome.saved = True
+    return len(ready)
 
 
 # --------------------------------------------------------------------------- CSV preview

@@ -1,0 +1,1 @@
+"""The API page of the mass view: API keys (ITB 1.2.2)."""
