@@ -555,3 +555,18 @@ def test_openapi_document_is_public_and_3_1(client: FlaskClient) -> None:
              spec["paths"]["/api/SmartMeter/GetSmartMeterReadings"]["get"]["parameters"]}
     assert {"meterNr", "from", "to", "pageNo", "pageSize", "orderBy", "contractNumber",
             "consumptionPointNumber"} <= names
+
+
+def test_get_readings_needs_the_same_queries_for_any_number_of_meters(
+        client: FlaskClient, key: str) -> None:
+    from tests.web.test_readings import add_meters, count_queries
+
+    # "Last used" is noted at most once a minute: after the first call, none writes it.
+    assert get(client, "/api/Readings", key).status_code == 200
+    client.environ_base["HTTP_X_API_KEY"] = key
+    add_meters("TK-20002", 5)
+    few = count_queries(client, "/api/Readings")
+    add_meters("TK-20002", 300)
+    many = count_queries(client, "/api/Readings")
+    assert len(get(client, "/api/Readings", key).get_json()["results"]) == 14 + 305
+    assert few == many

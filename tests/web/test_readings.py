@@ -298,12 +298,15 @@ def count_queries(client: FlaskClient, url: str) -> int:
         statements.append(statement)
 
     from sqlalchemy import event
+    from sqlalchemy.engine import Engine
 
-    event.listen(db.engine, "before_cursor_execute", before)
+    # Every engine: the client's app has its own, not the test body's twin's.
+    event.listen(Engine, "before_cursor_execute", before)
     try:
         assert client.get(url).status_code == 200
     finally:
-        event.remove(db.engine, "before_cursor_execute", before)
+        event.remove(Engine, "before_cursor_execute", before)
+    assert statements, "no SQL seen: the counter listens to the wrong engine"
     return len(statements)
 
 

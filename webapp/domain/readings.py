@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as default
 from decimal import Decimal, InvalidOperation
+from typing import Protocol
 
 DECIMALS = 3  # readings are kept to the litre: m³ with three decimals
 MAX_VALUE = Decimal("999999999.999")  # what the reading column holds (NUMERIC(12, 3))
@@ -151,7 +152,17 @@ def needs_verification(kind: str) -> bool:
     return kind == "garden_sub_meter"
 
 
-def average_daily_use(readings: Sequence[PastReading]) -> Decimal | None:
+class DatedValue(Protocol):
+    """Anything with a day and a cumulative value: a ``PastReading``, or a row."""
+
+    @property
+    def day(self) -> dt.date: ...
+
+    @property
+    def value(self) -> Decimal: ...
+
+
+def average_daily_use(readings: Sequence[DatedValue]) -> Decimal | None:
     """The meter's average use a day over the 12 months up to its newest reading
     (or over its whole history if shorter); None with fewer than two readings."""
     if len(readings) < 2:

@@ -221,7 +221,7 @@ def meter_facts(meter_ids: Iterable[int], today: dt.date) -> dict[int, MeterFact
             verified_until=meter.verified_until,
             last=_past(last),
             previous=_past(previous),
-            average_daily_use=rules.average_daily_use([_past(r) for r in own]),  # type: ignore[misc]
+            average_daily_use=rules.average_daily_use(own),
         )
         facts[meter.id] = MeterFacts(meter, state, last.id if last else None)
     return facts
