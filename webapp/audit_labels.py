@@ -17,6 +17,10 @@ ACTION_LABELS = {
     "change_settings": _l("changed the utility's settings"),
     "add_price": _l("added a price"),
     "search": _l("searched for customers"),
+    "create_api_key": _l("made an API key"),
+    "replace_api_key": _l("replaced an API key with a new one"),
+    "revoke_api_key": _l("revoked an API key"),
+    "change_api_key": _l("changed an API key's limits"),
 }
 
 

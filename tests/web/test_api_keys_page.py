@@ -136,3 +136,22 @@ def test_forms_need_the_csrf_token(login: Callable[[str], FlaskClient]) -> None:
     url = new_key_url(kati.get("/my/readings/api/").get_data(as_text=True))
     assert kati.post(url, data={}).status_code == 400
     assert db.session.scalar(select(func.count()).select_from(ApiKey)) == 0
+
+
+def test_every_key_change_is_on_record_with_a_label(login: Callable[[str], FlaskClient]) -> None:
+    from webapp.audit_labels import ACTION_LABELS
+
+    kati = login(KATI)
+    generate(kati)
+    generate(kati)  # replaces the first
+    stored = db.session.scalars(select(ApiKey).where(ApiKey.revoked_at.is_(None))).one()
+    page = kati.get("/my/readings/api/").get_data(as_text=True)
+    kati.post(f"/my/readings/api/keys/{stored.id}", data={
+        "csrf_token": csrf_token_from(page), f"key{stored.id}-networks": "192.0.2.0/24"})
+    kati.post(f"/my/readings/api/keys/{stored.id}/revoke",
+              data={"csrf_token": csrf_token_from(page)})
+    actions = [event.action for event in db.session.scalars(
+        select(AuditEvent).where(AuditEvent.object_type == "api_key").order_by(AuditEvent.id))]
+    assert actions == ["create_api_key", "replace_api_key", "create_api_key", "change_api_key",
+                       "revoke_api_key"]
+    assert set(actions) <= set(ACTION_LABELS)
