@@ -570,3 +570,24 @@ def test_get_readings_needs_the_same_queries_for_any_number_of_meters(
     many = count_queries(client, "/api/Readings")
     assert len(get(client, "/api/Readings", key).get_json()["results"]) == 14 + 305
     assert few == many
+
+
+def test_a_failing_database_is_a_json_503_and_saves_nothing(
+        client: FlaskClient, key: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    meter = mechanical()
+    before = reading_count()
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OperationalError("COMMIT", {}, Exception("the database went away"))
+
+    monkeypatch.setattr(db.session, "commit", broken)
+    response = post(client, {"readings": [{"meterNumber": meter.number,
+                                           "newReading": float(last_value(meter) + 1)}]}, key)
+    monkeypatch.undo()
+    assert response.status_code == 503
+    assert response.get_json()["status"] == "error"
+    assert "nothing was saved" in response.get_json()["message"]
+    db.session.rollback()
+    assert reading_count() == before

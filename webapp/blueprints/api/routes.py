@@ -85,7 +85,8 @@ spec = SpecTree(
     security={"ApiKey": []},
 )
 
-ERRORS = {f"HTTP_{code}": schemas.ErrorOut for code in (400, 401, 403, 429)}
+# Every operation may answer these; 503: the database failed and nothing was saved.
+ERRORS = {f"HTTP_{code}": schemas.ErrorOut for code in (400, 401, 403, 429, 503)}
 
 
 def _api_rate_limit() -> str:
