@@ -67,6 +67,9 @@ class Config:
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # If that storage fails, count in memory meanwhile rather than refuse the request.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
 
 
 class DevelopmentConfig(Config):

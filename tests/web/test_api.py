@@ -540,6 +540,12 @@ def test_rate_limit_counts_can_live_in_redis(app_factory: Callable[..., Flask], 
     redis.Redis.from_url(database).flushdb()
 
 
+def test_an_unreachable_rate_limit_store_does_not_break_the_api(
+        app_factory: Callable[..., Flask], key: str) -> None:
+    broken = app_factory(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
+    assert get(broken.test_client(), "/api/Readings", key).status_code == 200
+
+
 def test_openapi_document_is_public_and_3_1(client: FlaskClient) -> None:
     document = client.get("/api/openapi.json")
     assert document.status_code == 200
