@@ -284,6 +284,8 @@ def test_a_same_day_api_reading_replaces_the_earlier_one(client: FlaskClient, ke
     ({"readings": [{"meterNumber": "00345005"}]}, "readings[0].newReading"),
     ({"readings": [{"meterNumber": "00345005", "newReading": 1,
                     "submitWithWarnings": "yes"}]}, "readings[0].submitWithWarnings"),
+    ({"readings": [{"meterNumber": "\u0000P", "newReading": 1}]}, "readings[0].meterNumber"),
+    ({"readings": [{"meterNumber": "0034\n5005", "newReading": 1}]}, "readings[0].meterNumber"),
     ({"readings": []}, "readings"),
     ({"reading": []}, "readings"),
     ({"readings": "00345005"}, "readings"),
@@ -298,7 +300,10 @@ def test_a_malformed_body_is_400_naming_the_field(client: FlaskClient, key: str,
     assert reading_count() == before
 
 
-@pytest.mark.parametrize("data", ["{bad json", "[1, 2]", '"text"', ""])
+@pytest.mark.parametrize("data", ["{bad json", "[1, 2]", '"text"', "",
+                                  "[" * 100_000 + "]" * 100_000,
+                                  '{"readings": ' + "[" * 50_000 + "]" * 50_000 + "}"],
+                         ids=["malformed", "array", "string", "empty", "deep", "deep-inside"])
 def test_a_body_that_is_no_json_object_is_400(client: FlaskClient, key: str, data: str) -> None:
     response = client.post("/api/Readings", data=data, content_type="application/json",
                            headers={"X-API-Key": key})
@@ -463,6 +468,8 @@ def test_from_and_to_bound_the_start_in_any_offset(client: FlaskClient, key: str
     (f"meterNr={SMART}&from=2026-04-01T08:30:00", "from"),
     (f"meterNr={SMART}&from=1700000000", "from"),
     (f"meterNr={SMART}&to=yesterday", "to"),
+    ("meterNr=%00456001", "meterNr"),
+    (f"meterNr={SMART}&contractNumber=A%00", "contractNumber"),
 ])
 def test_bad_parameters_are_400_naming_the_field(client: FlaskClient, key: str, query: str,
                                                  field: str) -> None:

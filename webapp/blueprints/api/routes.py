@@ -109,7 +109,10 @@ def check_key_and_body() -> None:
         db.session.rollback()
         fail(refused.status, refused.message)
     if request.method == "POST":
-        body = request.get_json(silent=True) if request.is_json else None
+        try:
+            body = request.get_json(silent=True) if request.is_json else None
+        except RecursionError:  # "[[[[…": nested beyond what any reading needs
+            fail(400, "The JSON body is nested too deeply.")
         if not isinstance(body, dict):
             fail(400, "The body must be a JSON object, sent as Content-Type: application/json.")
         readings = body.get("readings")

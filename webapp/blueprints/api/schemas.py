@@ -30,7 +30,11 @@ ORDER_PATTERN = (r"^[Rr][Ee][Aa][Dd][Ii][Nn][Gg][Dd][Aa][Tt][Ee] +"
 
 ORDERS = frozenset({"readingdate asc", "readingdate desc"})
 
-MeterNumber = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=40)]
+# No control characters (PostgreSQL refuses NUL in text; no identifier has them).
+PRINTABLE = r"^[^\x00-\x1F\x7F]+$"
+MeterNumber = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=40,
+                                               pattern=PRINTABLE)]
+Code = Annotated[str | None, Field(max_length=40, pattern=PRINTABLE)]
 UtcText = Annotated[str, Field(pattern=UTC_PATTERN, examples=["2026-04-01T08:30:00.000Z"])]
 
 
@@ -81,7 +85,7 @@ class IdempotencyHeaders(BaseModel):
 
     idempotency_key: Annotated[
         str | None,
-        Field(alias="Idempotency-Key", min_length=1, max_length=255,
+        Field(alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x20-\x7E]+$",
               description="Sending the same key with the same body again returns the "
                           "first response and saves nothing more."),
     ] = None
@@ -119,8 +123,8 @@ class SmartReadingsQuery(BaseModel):
     pageNo: Annotated[int, Field(ge=1, le=1_000_000)] = 1
     pageSize: Annotated[int, Field(ge=1, le=500)] = 50
     orderBy: Annotated[str, Field(pattern=ORDER_PATTERN)] = "ReadingDate ASC"
-    contractNumber: Annotated[str | None, Field(max_length=40)] = None
-    consumptionPointNumber: Annotated[str | None, Field(max_length=40)] = None
+    contractNumber: Code = None
+    consumptionPointNumber: Code = None
 
     _moments = field_validator("start", "to", mode="before")(_iso_moment)
 
