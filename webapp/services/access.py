@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, g
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from webapp.domain.permissions import Action, Actor, can
 from webapp.extensions import db
@@ -50,6 +50,15 @@ def active_site_roles(person_id: int, on: dt.date) -> list[SiteRole]:
     )
 
 
+def contract_in_force(on: dt.date) -> ColumnElement[bool]:
+    """SQL: the service contract is in force on ``on`` (``ServiceContract.is_in_force``)."""
+    return and_(
+        ServiceContract.status != ContractStatus.ENDED,
+        ServiceContract.start_date <= on,
+        or_(ServiceContract.end_date.is_(None), ServiceContract.end_date >= on),
+    )
+
+
 def contract_owned_sites(person_id: int, on: dt.date) -> set[int]:
     """Sites of contracts in force whose customer is the person or a company they lead."""
     led_companies = select(BoardMember.company_id).where(BoardMember.person_id == person_id)
@@ -59,9 +68,7 @@ def contract_owned_sites(person_id: int, on: dt.date) -> set[int]:
         .join(Customer, Customer.id == ServiceContract.customer_id)
         .where(
             or_(Customer.person_id == person_id, Customer.company_id.in_(led_companies)),
-            ServiceContract.status != ContractStatus.ENDED,
-            ServiceContract.start_date <= on,
-            or_(ServiceContract.end_date.is_(None), ServiceContract.end_date >= on),
+            contract_in_force(on),
         )
     )
     return set(rows)

@@ -22,7 +22,6 @@ from webapp.extensions import db
 from webapp.models import (
     ApiKey,
     Company,
-    ContractStatus,
     Customer,
     Person,
     ServiceContract,
@@ -31,7 +30,7 @@ from webapp.models import (
 )
 from webapp.models.base import utcnow
 from webapp.services import audit
-from webapp.services.access import actor_for_person, today_in_tallinn
+from webapp.services.access import actor_for_person, contract_in_force, today_in_tallinn
 
 KEY_PREFIX = "vp_"
 KEY_BYTES = 32  # 256 random bits (ITB 1.2.2 asks for at least 128)
@@ -58,9 +57,7 @@ def customer_sites(customer_id: int, on: dt.date) -> set[int]:
         .join(ServiceContract, ServiceContract.id == contract_site.c.contract_id)
         .where(
             ServiceContract.customer_id == customer_id,
-            ServiceContract.status != ContractStatus.ENDED,
-            ServiceContract.start_date <= on,
-            or_(ServiceContract.end_date.is_(None), ServiceContract.end_date >= on),
+            contract_in_force(on),
         )
     ))
 
@@ -92,9 +89,7 @@ def key_customers(actor: Actor, on: dt.date | None = None) -> list[KeyCustomer]:
         .join(contract_site, contract_site.c.contract_id == ServiceContract.id)
         .where(
             contract_site.c.site_id.in_(sorted(allowed)),
-            ServiceContract.status != ContractStatus.ENDED,
-            ServiceContract.start_date <= on,
-            or_(ServiceContract.end_date.is_(None), ServiceContract.end_date >= on),
+            contract_in_force(on),
         )
     ).all()
     by_customer: dict[int, set[int]] = {}

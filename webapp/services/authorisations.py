@@ -25,7 +25,6 @@ from webapp.domain.permissions import Action, Actor, acting_role, can
 from webapp.extensions import db
 from webapp.models import (
     BoardMember,
-    ContractStatus,
     Customer,
     Person,
     ServiceContract,
@@ -35,7 +34,7 @@ from webapp.models import (
     contract_site,
 )
 from webapp.models.base import utcnow
-from webapp.services.access import actor_for_person, require
+from webapp.services.access import actor_for_person, contract_in_force, require
 from webapp.services.audit import record
 
 # The same words as ``role_label`` in _macros.html, for messages made in Python.
@@ -179,9 +178,7 @@ def contract_owners(
         .join(Customer, Customer.id == ServiceContract.customer_id)
         .where(
             contract_site.c.site_id.in_(list(site_ids)),
-            ServiceContract.status != ContractStatus.ENDED,
-            ServiceContract.start_date <= on,
-            or_(ServiceContract.end_date.is_(None), ServiceContract.end_date >= on),
+            contract_in_force(on),
         )
     )
     rows = db.session.execute(contracts).all()

@@ -115,6 +115,13 @@ def readings_list(actor: Actor, utility: Utility | None, site_id: int | None = N
     )
 
 
+def offers(actor: Actor, utility: Utility | None) -> ReadingsList:
+    """The person's sites and what the mass view offers them (groups, CSV import, the
+    API page), without any meter rows: an empty group shows no meters, so the
+    latest readings are not even asked for."""
+    return readings_list(actor, utility, group_sites=frozenset())
+
+
 def is_large_customer(sites: Sequence[SiteChoice], utility: Utility | None) -> bool:
     """ITB 1.2: at least 4 meters on one site, or at least 3 sites (utility settings)."""
     meter_threshold = utility.mass_view_meter_threshold if utility else 4

@@ -30,7 +30,7 @@ def _key_maker() -> tuple[Actor, list[service.KeyCustomer]]:
     actor = current_actor()
     if actor is None or not readings.reading_site_ids(actor):
         abort(404)
-    listing = readings.readings_list(actor, current_utility())
+    listing = readings.offers(actor, current_utility())
     if not listing.large_customer or not listing.api_keys:
         abort(404)
     return actor, service.key_customers(actor)

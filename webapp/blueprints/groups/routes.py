@@ -30,7 +30,7 @@ def _large_customer() -> tuple[Actor, readings.ReadingsList]:
     actor = current_actor()
     if actor is None or not readings.reading_site_ids(actor):
         abort(404)
-    listing = readings.readings_list(actor, current_utility())
+    listing = readings.offers(actor, current_utility())
     if not listing.large_customer:
         abort(404)
     return actor, listing
