@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from decimal import Decimal
+import math
+import tomllib
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -27,9 +30,10 @@ from webapp.domain.rebates import (
     RebateDecision,
     SubMeter,
     evaluate,
+    ordered_readings,
     round_half_up,
 )
-from webapp.domain.rule_sets import Method, load_rule_set
+from webapp.domain.rule_sets import RULES_DIR, Method, load_rule_set, parse_rule_set
 
 GOOD_FACTS = Facts(
     contract_valid=True, overdue_debt=False, invoices_paid_on_time=True,
@@ -570,6 +574,50 @@ def test_round_half_up(value: str, places: int, expected: str) -> None:
     assert str(round_half_up(Fraction(Decimal(value)), places)) == expected
 
 
+def reference_round_half_up(value: Fraction, places: int) -> Decimal:
+    """``round_half_up`` as first written, on Fractions (with ``Fraction(10) ** places``
+    for ``10**places``: the same for places of 0 or more, and exact below 0 too)."""
+    scaled = abs(value) * Fraction(10) ** places
+    units = math.floor(scaled + Fraction(1, 2))
+    return Decimal(units if value >= 0 else -units).scaleb(-places)
+
+
+@given(st.fractions() | st.builds(Fraction, st.integers(), st.integers(min_value=1)),
+       st.integers(min_value=-6, max_value=12))
+@settings(max_examples=500)
+def test_round_half_up_is_the_fraction_rounding(value: Fraction, places: int) -> None:
+    # str: the same digits and the same exponent, as the decision's JSON shows them.
+    assert str(round_half_up(value, places)) == str(reference_round_half_up(value, places))
+
+
+@given(st.integers(min_value=-10**15, max_value=10**15), st.integers(min_value=0, max_value=12))
+def test_round_half_up_takes_a_half_away_from_zero(units: int, places: int) -> None:
+    # (2 x units + 1) / (2 x 10^places): exactly halfway between two results.
+    half = Fraction(2 * units + 1, 2 * 10**places)
+    with localcontext(prec=60):
+        expected = (Decimal(2 * units + 1) / Decimal(2 * 10**places)).quantize(
+            Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    assert str(round_half_up(half, places)) == str(expected)
+    assert str(round_half_up(half, places)) == str(reference_round_half_up(half, places))
+
+
+def test_a_changed_rule_set_under_the_same_id_is_not_taken_for_the_original() -> None:
+    # evaluate works out once what a rule set fixes for a season (windows, dates, the
+    # checks that apply); a changed copy with the same id has its own.
+    data = tomllib.loads((RULES_DIR / "ELVESO-2014.toml").read_text(encoding="utf-8"))
+    data["watering_window"]["end"] = "07-31"
+    del data["refusal_grounds"]["other_use"]
+    changed = parse_rule_set(data, "a changed ELVESO-2014")
+    before = evaluate(elveso_a())
+    after = evaluate(dataclasses.replace(elveso_a(), rule_set=changed))
+    assert before.rule_set == after.rule_set == "ELVESO-2014"
+    assert before.computation.watering.window_to == dt.date(2025, 8, 31)
+    assert after.computation.watering.window_to == dt.date(2025, 7, 31)
+    assert "other_use" in {check.id for check in before.checks}
+    assert "other_use" not in {check.id for check in after.checks}
+    assert evaluate(elveso_a()) == before
+
+
 # --------------------------------------------------------------------------- properties
 
 RULE_SETS = {
@@ -692,3 +740,14 @@ def test_interpolation_is_exact_on_linear_data(rule_set_id: str, rate: Decimal,
         if use.covered_from is not None and use.covered_to is not None:
             assert use.reading_from == rate * (use.covered_from - origin).days
             assert use.reading_to == rate * (use.covered_to - origin).days
+
+
+@given(cases(), st.randoms(use_true_random=False))
+def test_ordered_readings_in_any_order_are_the_sorted_ones(rebate: RebateCase,
+                                                          random: Any) -> None:
+    # Readings already in order (the usual case) take a shorter way than shuffled ones.
+    shuffled = list(rebate.main_meter)
+    random.shuffle(shuffled)
+    in_order = ordered_readings(rebate.main_meter, "main_meter")
+    assert in_order == rebate.main_meter
+    assert ordered_readings(shuffled, "main_meter") == in_order

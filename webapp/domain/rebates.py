@@ -25,6 +25,11 @@ same value count once; with different values the case is refused as bad input
 (``InvalidCase``), since no order between them can be told. A meter that runs
 backwards is bad input too.
 
+A season run evaluates up to 100,000 cases (bench/bench_rebates.py), so the exact
+arithmetic is done on integer ratios rather than Fractions, rounding divides integers,
+and what a rule set fixes for a season (windows, dates, the checks that apply) is
+worked out once and kept.
+
 Pure: no database, no Flask.
 """
 
@@ -32,8 +37,9 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import math
-from collections.abc import Callable, Sequence
+import functools
+import operator
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -167,15 +173,60 @@ class RebateDecision:
         return tuple(check for check in self.checks if not check.passed)
 
 
+# --------------------------------------------------------------------------- exact values
+
+# An exact value: an integer numerator over a positive integer denominator, not
+# necessarily in lowest terms. A Fraction is the same number, but every step with
+# one costs a gcd and a new object, which was most of the time of a case; with two
+# integers a step is a multiplication or two, and only ``_round`` ever divides.
+_Exact = tuple[int, int]
+_ZERO: _Exact = (0, 1)
+
+
+def _exact(value: Decimal) -> _Exact:
+    return value.as_integer_ratio()
+
+
+def _minus(a: _Exact, b: _Exact) -> _Exact:
+    if a[1] == b[1]:
+        return a[0] - b[0], a[1]
+    return a[0] * b[1] - b[0] * a[1], a[1] * b[1]
+
+
+def _times_over(a: _Exact, b: _Exact, c: _Exact) -> _Exact:
+    """a x b / c, for c above 0."""
+    return a[0] * b[0] * c[1], a[1] * b[1] * c[0]
+
+
+def _less(a: _Exact, b: _Exact) -> bool:
+    return a[0] * b[1] < b[0] * a[1]
+
+
 # --------------------------------------------------------------------------- readings
 
 
 def ordered_readings(readings: Sequence[PastReading], field: str) -> tuple[PastReading, ...]:
     """The readings oldest first, one a day; ``InvalidCase`` for a negative value,
     two different values on one day, or a meter running backwards."""
-    for index, reading in enumerate(readings):
-        if not reading.value.is_finite() or reading.value < 0:
-            raise InvalidCase(f"{field}[{index}].value", "a reading is a number of at least 0")
+    return _ordered(readings, field)[0]
+
+
+def _ordered(readings: Sequence[PastReading], field: str
+             ) -> tuple[tuple[PastReading, ...], list[dt.date]]:
+    """``ordered_readings``, with their days (to bisect)."""
+    values = [reading.value for reading in readings]
+    if not all(map(Decimal.is_finite, values)) or (values and min(values) < 0):
+        for index, value in enumerate(values):
+            if not value.is_finite() or value < 0:
+                raise InvalidCase(f"{field}[{index}].value", "a reading is a number of at least 0")
+    days = [reading.day for reading in readings]
+    if all(map(operator.lt, days, days[1:])):
+        # The usual case, readings from the database: already in order, one a day.
+        if not all(map(operator.le, values, values[1:])):
+            index = next(index for index in range(1, len(values))
+                         if values[index] < values[index - 1])
+            raise _backwards(field, index, readings[index], readings[index - 1])
+        return tuple(readings), days
     indexed = sorted(enumerate(readings), key=lambda pair: (pair[1].day, pair[1].value))
     result: list[PastReading] = []
     previous_index = -1
@@ -189,89 +240,171 @@ def ordered_readings(readings: Sequence[PastReading], field: str) -> tuple[PastR
                 )
             continue
         if result and reading.value < result[-1].value:
-            raise InvalidCase(
-                f"{field}[{index}].value",
-                f"{reading.value} on {reading.day} is below {result[-1].value} on "
-                f"{result[-1].day}: a meter does not run backwards",
-            )
+            raise _backwards(field, index, reading, result[-1])
         result.append(reading)
         previous_index = index
-    return tuple(result)
+    return tuple(result), [reading.day for reading in result]
 
 
-def _value_at(readings: Sequence[PastReading], day: dt.date) -> tuple[Fraction, bool]:
+def _backwards(field: str, index: int, reading: PastReading, before: PastReading
+               ) -> InvalidCase:
+    return InvalidCase(f"{field}[{index}].value",
+                       f"{reading.value} on {reading.day} is below {before.value} on "
+                       f"{before.day}: a meter does not run backwards")
+
+
+def _value_at(readings: Sequence[PastReading], days: Sequence[dt.date], day: dt.date
+              ) -> tuple[_Exact, bool]:
     """The meter at the end of ``day``, within the readings' span, and whether it is
     interpolated (linearly in time between the readings around it)."""
-    days = [reading.day for reading in readings]
     position = bisect.bisect_left(days, day)
-    if position < len(readings) and readings[position].day == day:
-        return Fraction(readings[position].value), False
+    if position < len(days) and days[position] == day:
+        return _exact(readings[position].value), False
     before, after = readings[position - 1], readings[position]
+    (low, low_denominator), (high, high_denominator) = _exact(before.value), _exact(after.value)
     span = (after.day - before.day).days
-    rise = Fraction(after.value) - Fraction(before.value)
-    return Fraction(before.value) + rise * (day - before.day).days / span, True
+    elapsed = (day - before.day).days
+    # before + (after - before) x elapsed / span, over one denominator
+    return ((low * high_denominator * span
+             + (high * low_denominator - low * high_denominator) * elapsed),
+            low_denominator * high_denominator * span), True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """A window of a rule set in one season: it runs from the end of ``start`` to the
+    end of ``end``."""
+
+    start: dt.date
+    end: dt.date
+    days: int
+    months: int
+
+    @classmethod
+    def of(cls, window: Window, season: int) -> _Window:
+        start, end = window.boundaries(season)
+        return cls(start, end, (end - start).days, window.months)
+
+
+@dataclass(frozen=True, slots=True)
 class _Use:
     """A window's use, exactly."""
 
-    window: tuple[dt.date, dt.date]
-    months: int
+    window: _Window
     covered: tuple[dt.date, dt.date] | None
-    values: tuple[tuple[Fraction, bool], tuple[Fraction, bool]] | None
-
-    @property
-    def window_days(self) -> int:
-        return (self.window[1] - self.window[0]).days
-
-    @property
-    def covered_days(self) -> int:
-        return 0 if self.covered is None else (self.covered[1] - self.covered[0]).days
-
-    @property
-    def consumption(self) -> Fraction:
-        return Fraction(0) if self.values is None else self.values[1][0] - self.values[0][0]
-
-    @property
-    def covered_months(self) -> Fraction:
-        # DOMAIN.md Decisions: a covered length is its days x (window's months / window's days).
-        return Fraction(self.covered_days * self.months, self.window_days)
+    covered_days: int
+    values: tuple[tuple[_Exact, bool], tuple[_Exact, bool]] | None
+    consumption: _Exact
+    # DOMAIN.md Decisions: a covered length is its days x (window's months / window's days).
+    covered_months: _Exact
 
 
-def _use(readings: Sequence[PastReading], window: Window, season: int) -> _Use:
-    start, end = window.boundaries(season)
-    if not readings:
-        return _Use((start, end), window.months, None, None)
-    # No extrapolation: the window shrinks to the readings inside it.
-    low, high = max(start, readings[0].day), min(end, readings[-1].day)
-    if low >= high:
-        return _Use((start, end), window.months, None, None)
-    values = (_value_at(readings, low), _value_at(readings, high))
-    return _Use((start, end), window.months, (low, high), values)
+def _use(readings: Sequence[PastReading], days: Sequence[dt.date], window: _Window) -> _Use:
+    if readings:
+        # No extrapolation: the window shrinks to the readings inside it.
+        low, high = max(window.start, days[0]), min(window.end, days[-1])
+        if low < high:
+            start, end = _value_at(readings, days, low), _value_at(readings, days, high)
+            covered_days = (high - low).days
+            return _Use(window, (low, high), covered_days, (start, end),
+                        _minus(end[0], start[0]), (covered_days * window.months, window.days))
+    return _Use(window, None, 0, None, _ZERO, (0, window.days))
 
 
 # --------------------------------------------------------------------------- rounding
 
 
 def round_half_up(value: Fraction, places: int) -> Decimal:
-    scaled = abs(value) * 10**places
-    units = math.floor(scaled + Fraction(1, 2))
-    return Decimal(units if value >= 0 else -units).scaleb(-places)
+    """``value`` to ``places`` decimals, a half away from zero; exact."""
+    return _round(value.numerator, value.denominator, places)
 
 
-def _shown(value: Fraction) -> Decimal:
-    return round_half_up(value, SHOWN_PLACES)
+def _round(numerator: int, denominator: int, places: int) -> Decimal:
+    # floor(|numerator| / denominator x 10^places + 1/2) in integers: the quotient,
+    # and one more when the remainder is at least half the divisor.
+    if places >= 0:
+        scaled, divisor = abs(numerator) * 10**places, denominator
+    else:
+        scaled, divisor = abs(numerator), denominator * 10**-places
+    units, remainder = divmod(scaled, divisor)
+    if 2 * remainder >= divisor:
+        units += 1
+    return Decimal(-units if numerator < 0 else units).scaleb(-places)
+
+
+def _shown(value: _Exact) -> Decimal:
+    return _round(value[0], value[1], SHOWN_PLACES)
 
 
 # --------------------------------------------------------------------------- evaluation
 
+_Judge = Callable[["_Context"], tuple[bool, str]]
+
 
 @dataclass(frozen=True)
+class _SeasonRules:
+    """What a rule set fixes for one season, the same for every case of it: its
+    windows and dates, the checks that apply to each method, and the two checks
+    that depend on nothing else (``effective_dates``, ``method_allowed``)."""
+
+    watering: _Window
+    winter: _Window | None
+    watering_period: tuple[dt.date, dt.date]  # its first and last day
+    history_since: dt.date | None
+    deadlines: tuple[tuple[str, dt.date, dt.date], ...] | None
+    fixed_checks: Mapping[Method, tuple[Check, Check]]
+    checks: Mapping[Method, tuple[tuple[str, str, _Judge], ...]]
+
+    @classmethod
+    def of(cls, rule_set: RuleSet, season: int) -> _SeasonRules:
+        window = rule_set.watering_window
+        period = window.first_day(season), window.last_day(season)
+        deadlines = rule_set.reading_deadlines
+        effective = _effective_check(rule_set, season, period)
+        return cls(
+            watering=_Window.of(window, season),
+            winter=None if rule_set.winter_window is None else (
+                _Window.of(rule_set.winter_window, season)),
+            watering_period=period,
+            history_since=None if rule_set.history is None else (
+                rule_set.history.since.in_year(season - 1)),
+            deadlines=None if deadlines is None else (
+                ("start", deadlines.start_from.in_year(season),
+                 deadlines.start_to.in_year(season)),
+                ("end", deadlines.end_from.in_year(season), deadlines.end_to.in_year(season))),
+            fixed_checks={method: (effective, _method_check(rule_set, method))
+                          for method in Method},
+            checks={method: tuple((check_id.value, rule.clause, _CHECKS[check_id])
+                                  for check_id, rule in rule_set.checks.items()
+                                  if method in rule.methods)
+                    for method in Method},
+        )
+
+
+# Rule sets hold dicts and cannot be hashed, so they are known by identity here; an
+# entry keeps its rule set alive, so that no other object can come to have its id.
+_SEASON_RULES: dict[tuple[int, int], tuple[RuleSet, _SeasonRules]] = {}
+_SEASON_RULES_KEPT = 64
+
+
+def _season_rules(rule_set: RuleSet, season: int) -> _SeasonRules:
+    key = (id(rule_set), season)
+    entry = _SEASON_RULES.get(key)
+    if entry is None:
+        if len(_SEASON_RULES) >= _SEASON_RULES_KEPT:
+            _SEASON_RULES.clear()
+        entry = _SEASON_RULES[key] = (rule_set, _SeasonRules.of(rule_set, season))
+    return entry[1]
+
+
+@dataclass(frozen=True, slots=True)
 class _Context:
     case: RebateCase
+    rules: _SeasonRules
     main: tuple[PastReading, ...]
+    main_days: list[dt.date]
     sub: tuple[PastReading, ...]
+    sub_days: list[dt.date]
     watering: _Use
     winter: _Use | None
 
@@ -284,45 +417,60 @@ def evaluate(case: RebateCase) -> RebateDecision:
         raise InvalidCase("sewer_price", "a price is a number of at least 0")
     if case.cap_m3 is not None and (case.cap_m3 < 0 or not case.cap_m3.is_finite()):
         raise InvalidCase("cap_m3", "a cap is a number of at least 0")
-    rule_set, season = case.rule_set, case.season
-    main = ordered_readings(case.main_meter, MAIN_METER)
-    sub = (ordered_readings(case.sub_meter.readings, f"{SUB_METER}.readings")
-           if case.sub_meter is not None else ())
-    measured = main if case.method is Method.A else sub
-    watering = _use(measured, rule_set.watering_window, season)
+    rule_set, season, method = case.rule_set, case.season, case.method
+    rules = _season_rules(rule_set, season)
+    main, main_days = _ordered(case.main_meter, MAIN_METER)
+    sub: tuple[PastReading, ...] = ()
+    sub_days: list[dt.date] = []
+    if case.sub_meter is not None:
+        sub, sub_days = _ordered(case.sub_meter.readings, f"{SUB_METER}.readings")
     winter = None
-    if case.method is Method.A and rule_set.winter_window is not None:
-        winter = _use(main, rule_set.winter_window, season)
-    context = _Context(case, main, sub, watering, winter)
+    if method is Method.A:
+        watering = _use(main, main_days, rules.watering)
+        if rules.winter is not None:
+            winter = _use(main, main_days, rules.winter)
+    else:
+        watering = _use(sub, sub_days, rules.watering)
+    context = _Context(case, rules, main, main_days, sub, sub_days, watering, winter)
 
-    checks = [_effective_check(case), _method_check(case)]
-    for check_id, rule in rule_set.checks.items():
-        if case.method in rule.methods:
-            passed, detail = _CHECKS[check_id](context)
-            checks.append(Check(check_id.value, rule.clause, passed, detail))
+    checks = list(rules.fixed_checks[method])
+    for check_id, clause, judge in rules.checks[method]:
+        passed, detail = judge(context)
+        checks.append(_check(check_id, clause, passed, detail))
 
     computation, capped = _computation(context)
-    eligible = all(check.passed for check in checks) and capped is not None
-    volume = round_half_up(capped, VOLUME_PLACES) if eligible and capped is not None else (
-        round_half_up(Fraction(0), VOLUME_PLACES))
-    refund = round_half_up(Fraction(volume) * Fraction(case.sewer_price), MONEY_PLACES)
-    return RebateDecision(rule_set.id, season, case.method, eligible, volume, refund,
+    eligible = capped is not None and all(check.passed for check in checks)
+    volume = _round(*(capped if eligible and capped is not None else _ZERO), VOLUME_PLACES)
+    # The refund is the rounded volume x the price, exactly, then rounded.
+    (volume_units, volume_denominator), (price, price_denominator) = (
+        _exact(volume), _exact(case.sewer_price))
+    refund = _round(volume_units * price, volume_denominator * price_denominator, MONEY_PLACES)
+    return RebateDecision(rule_set.id, season, method, eligible, volume, refund,
                           tuple(checks), computation)
 
 
-def _computation(context: _Context) -> tuple[Computation, Fraction | None]:
+@functools.lru_cache(maxsize=1024, typed=True)
+def _check(check_id: str, clause: str, passed: bool, detail: str) -> Check:
+    """A check, shared: checks are immutable and mostly the same from one case to the
+    next, and a season run keeps its decisions (fewer objects, less garbage collection)."""
+    return Check(check_id, clause, passed, detail)
+
+
+def _computation(context: _Context) -> tuple[Computation, _Exact | None]:
     case, watering, winter = context.case, context.watering, context.winter
     summer_use, summer_months = watering.consumption, watering.covered_months
     winter_use = winter_months = share = None
-    raw: Fraction | None
+    raw: _Exact | None
     if case.method is Method.A:
         formula = "max(0, S - W * mS / mW)"
         raw = None
         if winter is not None:
             winter_use, winter_months = winter.consumption, winter.covered_months
-            if winter_months:
-                share = winter_use * summer_months / winter_months
-                raw = max(Fraction(0), summer_use - share)
+            if winter_months[0]:
+                share = _times_over(winter_use, summer_months, winter_months)
+                raw = _minus(summer_use, share)
+                if raw[0] < 0:
+                    raw = _ZERO
     else:
         formula = "S"
         raw = summer_use
@@ -331,7 +479,9 @@ def _computation(context: _Context) -> tuple[Computation, Fraction | None]:
     if cap is not None:
         # A raised cap replaces the rule set's; one below it is no raise (ELVESO 2.2).
         cap_m3 = cap.m3 if case.cap_m3 is None else max(cap.m3, case.cap_m3)
-    capped = raw if raw is None or cap_m3 is None else min(raw, Fraction(cap_m3))
+    capped = raw
+    if raw is not None and cap_m3 is not None and _less(_exact(cap_m3), raw):
+        capped = _exact(cap_m3)
     computation = Computation(
         formula=formula,
         watering=_window_use(watering, MAIN_METER if case.method is Method.A else SUB_METER),
@@ -356,10 +506,10 @@ def _window_use(use: _Use, meter: str) -> WindowUse:
         start, end = use.values
     return WindowUse(
         meter=meter,
-        window_from=use.window[0],
-        window_to=use.window[1],
-        window_days=use.window_days,
-        window_months=use.months,
+        window_from=use.window.start,
+        window_to=use.window.end,
+        window_days=use.window.days,
+        window_months=use.window.months,
         covered_from=None if use.covered is None else use.covered[0],
         covered_to=None if use.covered is None else use.covered[1],
         covered_days=use.covered_days,
@@ -375,28 +525,24 @@ def _window_use(use: _Use, meter: str) -> WindowUse:
 # --------------------------------------------------------------------------- checks
 
 
-def _watering_period(case: RebateCase) -> tuple[dt.date, dt.date]:
-    window = case.rule_set.watering_window
-    return window.first_day(case.season), window.last_day(case.season)
-
-
-def _effective_check(case: RebateCase) -> Check:
-    effective = case.rule_set.effective
-    first, last = _watering_period(case)
+def _effective_check(rule_set: RuleSet, season: int,
+                     watering_period: tuple[dt.date, dt.date]) -> Check:
+    effective = rule_set.effective
+    first, last = watering_period
     passed = effective.start <= first and (effective.end is None or last <= effective.end)
     span = f"from {effective.start}" + (f" to {effective.end}" if effective.end else "")
-    detail = (f"season {case.season} (watering period {first} to {last}) "
-              f"{'lies within' if passed else 'is outside'} {case.rule_set.id}'s "
+    detail = (f"season {season} (watering period {first} to {last}) "
+              f"{'lies within' if passed else 'is outside'} {rule_set.id}'s "
               f"effective dates ({span})")
     return Check("effective_dates", effective.clause, passed, detail)
 
 
-def _method_check(case: RebateCase) -> Check:
-    methods = case.rule_set.methods
-    passed = case.method in methods.allowed
+def _method_check(rule_set: RuleSet, method: Method) -> Check:
+    methods = rule_set.methods
+    passed = method in methods.allowed
     allowed = ", ".join(methods.allowed)
-    detail = (f"method {case.method} {'is' if passed else 'is not'} allowed by "
-              f"{case.rule_set.id} (allowed: {allowed})")
+    detail = (f"method {method} {'is' if passed else 'is not'} allowed by "
+              f"{rule_set.id} (allowed: {allowed})")
     return Check("method_allowed", methods.clause, passed, detail)
 
 
@@ -431,9 +577,8 @@ def _joint_application(context: _Context) -> tuple[bool, str]:
 
 
 def _history(context: _Context) -> tuple[bool, str]:
-    history = context.case.rule_set.history
-    assert history is not None  # noqa: S101 - rule_sets checks it at load
-    since = history.since.in_year(context.case.season - 1)
+    since = context.rules.history_since
+    assert since is not None  # noqa: S101 - rule_sets checks it at load
     if not context.main or context.main[0].day > since:
         first = f"the first is dated {context.main[0].day}" if context.main else "none given"
         return False, f"no main-meter reading dated on or before {since} ({first})"
@@ -457,21 +602,17 @@ def _invoices(context: _Context) -> tuple[bool, str]:
 
 
 def _required_readings(context: _Context) -> tuple[bool, str]:
-    deadlines = context.case.rule_set.reading_deadlines
+    deadlines = context.rules.deadlines
     assert deadlines is not None  # noqa: S101 - rule_sets checks it at load
-    season = context.case.season
-    meters = [("main meter", context.main)]
+    meters = [("main meter", context.main_days)]
     if context.case.method is Method.B:
-        meters.append(("sub-meter", context.sub))
+        meters.append(("sub-meter", context.sub_days))
     passed, parts = True, []
-    for name, readings in meters:
-        for which, first, last in (
-            ("start", deadlines.start_from.in_year(season), deadlines.start_to.in_year(season)),
-            ("end", deadlines.end_from.in_year(season), deadlines.end_to.in_year(season)),
-        ):
-            found = [reading.day for reading in readings if first <= reading.day <= last]
-            if found:
-                parts.append(f"{name} {which} reading dated {found[0]}")
+    for name, days in meters:
+        for which, first, last in deadlines:
+            position = bisect.bisect_left(days, first)  # the first reading dated first or later
+            if position < len(days) and days[position] <= last:
+                parts.append(f"{name} {which} reading dated {days[position]}")
             else:
                 passed = False
                 parts.append(f"{name}: no {which} reading dated {first} to {last}")
@@ -483,7 +624,7 @@ def _watering_covered(context: _Context) -> tuple[bool, str]:
     if use.covered is None:
         return False, "no readings cover any part of the watering period"
     return True, (f"readings cover {use.covered_days} of the watering period's "
-                  f"{use.window_days} days")
+                  f"{use.window.days} days")
 
 
 def _sub_meter_accepted(context: _Context) -> tuple[bool, str]:
@@ -505,7 +646,7 @@ def _sub_meter_verified(context: _Context) -> tuple[bool, str]:
     sub = context.case.sub_meter
     if sub is None:
         return False, "no garden sub-meter"
-    last = _watering_period(context.case)[1]
+    last = context.rules.watering_period[1]
     if sub.verified_until is None:
         return False, "the sub-meter's verification date is not known"
     # DOMAIN.md Decisions: valid through the last day of the watering period.
