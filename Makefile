@@ -6,7 +6,24 @@ FLASK := PORTAL_ENV=$${PORTAL_ENV:-development} $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint bench translations extract-messages vendor clean
+.PHONY: run test lint bench system translations extract-messages vendor clean
+
+# WeasyPrint (pdf/) takes Pango and HarfBuzz's subsetter from the system, not from pip:
+# installed with apt-get when they are missing and make runs as root, else named.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+HAVE_SYSTEM_LIBRARIES := import ctypes.util, sys; \
+  sys.exit(not all(ctypes.util.find_library(name) for name in ("pango-1.0", "pangoft2-1.0", "harfbuzz-subset")))
+
+system:
+	@$(PYTHON) -c '$(HAVE_SYSTEM_LIBRARIES)' || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing $(SYSTEM_PACKAGES) for WeasyPrint"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+	  else \
+	    echo "WeasyPrint (PDF documents) needs Pango: sudo apt-get install $(SYSTEM_PACKAGES)" >&2; \
+	    exit 1; \
+	  fi; }
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +44,7 @@ extract-messages: $(VENV)/.runtime
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -k _l -k lazy_gettext -o webapp/translations/messages.pot .
 	$(BIN)/pybabel update -i webapp/translations/messages.pot -d webapp/translations --no-fuzzy-matching
 
-run: translations
+run: system translations
 	$(FLASK) db upgrade
 	$(FLASK) data demo --if-empty
 	@echo
@@ -41,13 +58,14 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: $(VENV)/.dev translations lint
+test: system $(VENV)/.dev translations lint
 	PORTAL_ENV=testing $(BIN)/pytest
 
-bench: $(VENV)/.dev translations
+bench: system $(VENV)/.dev translations
 	@for script in bench/*.py; do PORTAL_ENV=testing PYTHONPATH=. $(BIN)/python $$script || exit 1; done
 
-# Refresh the vendored front-end files from the npm registry (package.json pins them).
+# Refresh the vendored front-end files and the PDF fonts from the npm registry (package.json
+# pins them).
 # Swagger UI (for /api/openapi/index.html) goes without its source maps, so any
 # sourceMappingURL comment is stripped and the browser never asks for a missing file.
 vendor:
@@ -61,6 +79,8 @@ vendor:
 	  > webapp/static/vendor/swagger-ui/swagger-ui.css
 	cp node_modules/swagger-ui-dist/LICENSE node_modules/swagger-ui-dist/NOTICE \
 	  node_modules/swagger-ui-dist/swagger-ui-bundle.js.LICENSE.txt webapp/static/vendor/swagger-ui/
+	cd node_modules/dejavu-fonts-ttf && cp ttf/DejaVuSans.ttf ttf/DejaVuSans-Bold.ttf \
+	  ttf/DejaVuSans-Oblique.ttf ttf/DejaVuSans-BoldOblique.ttf LICENSE ../../pdf/fonts/
 
 clean:
 	rm -rf $(VENV) instance/portal.db .pytest_cache .ruff_cache .mypy_cache

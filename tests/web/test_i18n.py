@@ -19,7 +19,11 @@ from webapp.i18n import format_day, format_moment, format_volume
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
-METHOD_MAP = [("webapp/**.py", "python"), ("webapp/templates/**.html", "jinja2")]
+METHOD_MAP = [
+    ("webapp/**.py", "python"),
+    ("webapp/templates/**.html", "jinja2"),
+    ("pdf/templates/**.html", "jinja2"),
+]
 
 
 def extracted_messages() -> set[str]:

@@ -1,0 +1,1 @@
+"""PDF documents (decision letters, contracts, acts, invoices): see docs/pdf.md."""
