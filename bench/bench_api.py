@@ -140,32 +140,32 @@ def add_utility() -> None:
 # --------------------------------------------------------------------------- PostgreSQL
 
 
-def postgres_database() -> tuple[str, dict[str, Any], str] | None:
-    """The benchmark's own PostgreSQL database (made if missing): its URL, engine
-    options and a label; None if the server cannot be reached."""
+def postgres_database(name: str = BENCH_DATABASE) -> tuple[str, dict[str, Any], str] | None:
+    """A benchmark's own PostgreSQL database ``name`` (made if missing): its URL,
+    engine options and a label; None if the server cannot be reached."""
     server = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_SERVER
     admin = create_engine(server, isolation_level="AUTOCOMMIT",
                           connect_args={"connect_timeout": 3})
     try:
         with admin.connect() as connection:
             exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                                       {"name": BENCH_DATABASE})
+                                       {"name": name})
             if not exists:
                 try:
-                    connection.execute(text(f'CREATE DATABASE "{BENCH_DATABASE}"'))
+                    connection.execute(text(f'CREATE DATABASE "{name}"'))
                 except DBAPIError:  # no right to create databases: a schema of our own
-                    connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{BENCH_DATABASE}"'))
+                    connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{name}"'))
                     return server, {"pool_pre_ping": True, "connect_args": {
-                        "options": f"-c search_path={BENCH_DATABASE}"}}, \
-                        f"schema {BENCH_DATABASE} of {make_url(server).database}"
+                        "options": f"-c search_path={name}"}}, \
+                        f"schema {name} of {make_url(server).database}"
     except OperationalError as error:
         print(f"PostgreSQL not reachable at {make_url(server)!r}: "
               f"{str(error.orig).strip().splitlines()[0]}")
         return None
     finally:
         admin.dispose()
-    url = make_url(server).set(database=BENCH_DATABASE).render_as_string(hide_password=False)
-    return url, {"pool_pre_ping": True}, f"database {BENCH_DATABASE}"
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    return url, {"pool_pre_ping": True}, f"database {name}"
 
 
 # --------------------------------------------------------------------------- POST

@@ -110,6 +110,16 @@ def key_makers(own: Outcome = OK) -> dict[str, tuple[Outcome, Outcome]]:
     return table
 
 
+def named_persons() -> dict[str, tuple[Outcome, Outcome]]:
+    """Confirming a joint rebate application (ELVESO 2.1.3): whoever it names, in their
+    own login; an application that does not name the visitor does not exist for them.
+    Staff are named in none."""
+    table = logged_in(HIDDEN)
+    for actor in CUSTOMERS:
+        table[actor] = (OK, HIDDEN)
+    return table
+
+
 MATRIX: dict[tuple[str, str], Row] = {
     ("static", "GET"): Row(same_for_all(OK), lambda *_: {"filename": "css/portal.css"}),
     ("main.index", "GET"): Row(same_for_all(OK)),
@@ -191,5 +201,38 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("admin.settings", "POST"): Row({**staff_only(ADMIN), ADMIN: (422, 422)}),
     ("admin.add_price", "POST"): Row({**staff_only(ADMIN), ADMIN: (422, 422)}),
     ("admin.reading_warnings", "POST"): Row({**staff_only(ADMIN), ADMIN: (422, 422)}),
+    ("admin.rebate_rules", "POST"): Row({**staff_only(ADMIN), ADMIN: (422, 422)}),
     ("admin.audit", "GET"): Row(staff_only(ADMIN)),
+    # Garden-water rebates (ITB 2, ELVESO 3.3): owners and managers at their own sites.
+    # The overview lists a person's sites and the joint applications naming them: each
+    # case names the visitor in one, so Peeter, only a user, sees it too; staff do not.
+    ("rebates.index", "GET"): Row({**logged_in(HIDDEN), MARI: (OK, OK), PEETER: (OK, OK),
+                                   KATI: (OK, OK)}, obj()),
+    ("rebates.apply", "GET"): Row(managers(), obj("site_id")),
+    # Mari's empty form is sent back (422); Kodu Haldus's buildings have several main
+    # meters, so their page only says why no application can be made there.
+    ("rebates.apply", "POST"): Row({**managers(), MARI: (422, HIDDEN)}, obj("site_id")),
+    ("rebates.preview", "POST"): Row({**managers(), KATI: (HIDDEN, HIDDEN)}, obj("site_id")),
+    ("rebates.application", "GET"): Row(managers(), obj("application_id")),
+    ("rebates.withdraw", "GET"): Row(managers(), obj("application_id")),
+    ("rebates.withdraw", "POST"): Row(managers(), obj("application_id")),
+    ("rebates.attachment", "GET"): Row(managers(), obj("application_id")),
+    ("rebates.letter", "GET"): Row(managers(), obj("decision_id")),
+    ("rebates.joint", "GET"): Row(named_persons(), obj(application_id="joint_application_id")),
+    ("rebates.joint", "POST"): Row(named_persons(), obj(application_id="joint_application_id")),
+    # The utility's review and season runs: clerks and administrators (desk work).
+    ("rebate_review.queue", "GET"): Row(staff_only(CLERK, ADMIN)),
+    ("rebate_review.application", "GET"): Row(staff_only(CLERK, ADMIN), obj("application_id")),
+    # A withdrawn application cannot be approved: said, and back to its page.
+    ("rebate_review.approve", "POST"): Row(staff_only(CLERK, ADMIN), obj("application_id")),
+    ("rebate_review.refuse", "POST"): Row({**staff_only(CLERK, ADMIN), CLERK: (422, 422),
+                                           ADMIN: (422, 422)}, obj("application_id")),
+    ("rebate_review.raise_cap", "POST"): Row({**staff_only(CLERK, ADMIN), CLERK: (422, 422),
+                                              ADMIN: (422, 422)}, obj("application_id")),
+    ("rebate_review.attachment", "GET"): Row(staff_only(CLERK, ADMIN), obj("application_id")),
+    ("rebate_review.letter", "GET"): Row(staff_only(CLERK, ADMIN), obj("decision_id")),
+    ("rebate_review.runs", "GET"): Row(staff_only(CLERK, ADMIN)),
+    ("rebate_review.runs", "POST"): Row({**staff_only(CLERK, ADMIN), CLERK: (422, 422),
+                                         ADMIN: (422, 422)}),
+    ("rebate_review.run", "GET"): Row(staff_only(CLERK, ADMIN), obj("run_id")),
 }

@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import re
 import secrets
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,6 +34,9 @@ PEETER = "38504040452"
 CLERK = "47005050568"
 INSPECTOR = "36806060677"
 ADMIN = "49507070785"
+
+
+UPLOAD_FOLDER = tempfile.mkdtemp(prefix="veeportaal-test-uploads-")
 
 
 def database_url(tmp_dir: str) -> str:
@@ -74,6 +78,11 @@ def _test_config(database_uri: str, **overrides: Any) -> dict[str, Any]:
         # Tests read the English texts unless they choose a language; the portal's
         # Estonian default is checked in tests/web/test_i18n.py.
         "BABEL_DEFAULT_LOCALE": "en",
+        # Uploads go to a folder of the test run's own, never under instance/.
+        "UPLOAD_FOLDER": UPLOAD_FOLDER,
+        # The staff's season run finishes inside the request (the live server's runs
+        # go on in the background, as in production).
+        "REBATE_RUN_INLINE": True,
     }
     config.update(overrides)
     return config
@@ -208,7 +217,8 @@ def live_server(app_factory: Callable[..., Flask], demo: None) -> Iterator[LiveS
     idp_url = f"http://127.0.0.1:{idp_server.server_port}"
     # A person in a browser meets the portal in its own default language, Estonian.
     live_app = app_factory(OIDC_ISSUER=idp_url, WTF_CSRF_SSL_STRICT=False,
-                           BABEL_DEFAULT_LOCALE=Config.BABEL_DEFAULT_LOCALE)
+                           BABEL_DEFAULT_LOCALE=Config.BABEL_DEFAULT_LOCALE,
+                           REBATE_RUN_INLINE=False)
     portal_server, _ = _serve(live_app)
     try:
         yield LiveServer(f"http://127.0.0.1:{portal_server.server_port}", idp_url, live_app)

@@ -54,6 +54,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     from webapp.i18n import init_i18n
     from webapp.navigation import init_navigation
     from webapp.pagination import init_pagination
+    from webapp.rebate_texts import init_rebate_texts
     from webapp.security import init_security
     from webapp.services.auth import init_login
     from webapp.services.oidc import init_oidc
@@ -64,7 +65,12 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     init_navigation(app)
     init_audit_labels(app)
     init_pagination(app)
+    init_rebate_texts(app)
     init_security(app)
+
+    from pdf.render import init_pdf
+
+    init_pdf(app)
 
     from webapp.blueprints import register_blueprints
     from webapp.errors import register_error_handlers

@@ -21,6 +21,16 @@ ACTION_LABELS = {
     "replace_api_key": _l("replaced an API key with a new one"),
     "revoke_api_key": _l("revoked an API key"),
     "change_api_key": _l("changed an API key's limits"),
+    "apply_for_rebate": _l("applied for the garden-water rebate"),
+    "withdraw_rebate_application": _l("withdrew a garden-water rebate application"),
+    "confirm_joint_rebate_application": _l("confirmed a joint garden-water rebate application"),
+    "view_rebate_application": _l("opened a garden-water rebate application"),
+    "view_rebate_attachment": _l("opened the attachment of a rebate application"),
+    "view_rebate_letter": _l("opened a garden-water rebate decision letter"),
+    "approve_rebate_application": _l("approved a garden-water rebate application"),
+    "refuse_rebate_application": _l("refused a garden-water rebate application"),
+    "raise_rebate_cap": _l("raised the garden-water rebate cap"),
+    "run_rebate_season": _l("computed a garden-water rebate season"),
 }
 
 

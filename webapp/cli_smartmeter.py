@@ -9,6 +9,7 @@ status is 1. Importing the same file again stores nothing new.
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NoReturn
@@ -93,7 +94,7 @@ def _progress(label: str, length: int) -> Iterator[Callable[[int], object] | Non
         yield None
         return
     with click.progressbar(
-        length=length, label=label, file=click.get_text_stream("stderr")
+        length=length, label=label, file=sys.stderr
     ) as bar:
         yield bar.update
 

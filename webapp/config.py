@@ -60,6 +60,10 @@ class Config:
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
     UTILITY_CODE = os.environ.get("UTILITY_CODE", "")
+    # Uploaded files (proofs, photos), outside the web root; default instance/uploads.
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER")
+    # Tests: the season run started from the staff page finishes inside the request.
+    REBATE_RUN_INLINE = False
 
     # The business API's rate limit per key (Flask-Limiter notation). The counts live
     # in memory by default, which is right for one process; with several workers or

@@ -95,6 +95,9 @@ def _utility() -> Document:
         "phone": "+372 450 0000",
         "mass_view_meter_threshold": 4,  # ITB 1.2: defaults of the mass view
         "mass_view_site_threshold": 3,
+        # The demo utility offers garden-water rebates under AS ELVESO's rules (its
+        # watering period and sub-meter rules fit Jaan's garden).
+        "rebate_rule_set": "ELVESO-2014",
         "prices": [
             _price("water", "1.2500", "2024-01-01", "2025-06-30"),
             _price("sewer", "1.5240", "2024-01-01", "2025-06-30"),

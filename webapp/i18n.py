@@ -59,5 +59,6 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.filters["moment"] = format_moment
     app.jinja_env.filters["volume"] = format_volume
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["decimal"] = Decimal  # figures kept as strings (JSON)
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["get_locale"] = lambda: str(get_locale())

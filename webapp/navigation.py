@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from flask import Flask, g, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
-from webapp.domain.permissions import Action, can
+from webapp.domain.permissions import Action, Actor, can
 from webapp.extensions import db
 from webapp.models import Utility
 from webapp.services.access import current_actor
@@ -42,6 +43,8 @@ def menu_items() -> list[MenuItem]:
             entries.append((_("My sites"), url_for("account.home")))
         if any(can(actor, Action.SUBMIT_READING, site) for site in actor.site_roles):
             entries.append((_("Readings"), url_for("readings.index")))
+        if _offers_rebates(actor):
+            entries.append((_("Garden water"), url_for("rebates.index")))
         if can(actor, Action.STAFF_AREA):
             entries.append((_("Staff"), url_for("staff.home")))
         if not actor.site_roles and not actor.staff_roles:
@@ -49,6 +52,19 @@ def menu_items() -> list[MenuItem]:
         entries.append((_("Who viewed my data"), url_for("account.data_access")))
     entries.append((_("Rules"), url_for("main.rules")))
     return [MenuItem(label, url, request.path == url) for label, url in entries]
+
+
+def _offers_rebates(actor: Actor) -> bool:
+    """Owners and managers where the utility has rebate rules, and co-applicants
+    asked to confirm an application (ELVESO 2.1.3)."""
+    utility = current_utility()
+    if utility is None or not utility.rebate_rule_set:
+        return False
+    if any(can(actor, Action.APPLY_FOR_REBATE, site) for site in actor.site_roles):
+        return True
+    from webapp.services.rebates import joint_requests_waiting  # it needs this module
+
+    return bool(current_user.is_authenticated and joint_requests_waiting(current_user.person))
 
 
 def init_navigation(app: Flask) -> None:

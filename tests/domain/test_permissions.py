@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from webapp.domain.permissions import (
+    PERSONAL_ACTIONS,
     SITE_ACTIONS,
     Action,
     Actor,
@@ -61,15 +62,21 @@ def test_nobody_adds_or_removes_an_owner_through_the_portal(role: SiteRoleKind) 
 
 def test_site_roles_grant_no_staff_function() -> None:
     actor = at(10, OWNER, MANAGER, USER)
-    for action in set(Action) - SITE_ACTIONS - {Action.APPLY_FOR_CONTRACT,
-                                                 Action.VIEW_OWN_DATA_ACCESS}:
+    for action in set(Action) - SITE_ACTIONS - PERSONAL_ACTIONS:
         assert not can(actor, action, 10), action
+
+
+def test_the_personal_actions_are_these_only() -> None:
+    assert {Action.APPLY_FOR_CONTRACT, Action.VIEW_OWN_DATA_ACCESS,
+            Action.CONFIRM_JOINT_APPLICATION} == PERSONAL_ACTIONS
 
 
 def test_every_person_may_apply_for_a_contract_and_see_who_read_their_data() -> None:
     nobody = Actor(person_id=3)
     assert can(nobody, Action.APPLY_FOR_CONTRACT)
     assert can(nobody, Action.VIEW_OWN_DATA_ACCESS)
+    # ELVESO 2.1.3: whoever a joint rebate application names confirms it themselves.
+    assert can(nobody, Action.CONFIRM_JOINT_APPLICATION)
     assert not can(nobody, Action.VIEW_SITE, 10)
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
+import json
 from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,15 +32,27 @@ from tests.conftest import (
     log_in,
 )
 from webapp import create_app
+from webapp.cli_data import read_document
+from webapp.domain.rebate_cases import decision_json, parse_case
+from webapp.domain.rebates import evaluate
+from webapp.domain.rule_sets import Method
 from webapp.extensions import db
 from webapp.models import (
     ApiKey,
     Company,
     Customer,
+    HouseType,
     Meter,
     MeterKind,
     Person,
+    Property,
     Reading,
+    RebateApplication,
+    RebateDecisionRecord,
+    RebateJointApplicant,
+    RebateRun,
+    RebateRunStatus,
+    RebateStatus,
     Site,
     SiteGroup,
     SiteGroupMember,
@@ -45,7 +61,7 @@ from webapp.models import (
     StaffRole,
     StaffRoleKind,
 )
-from webapp.services import api_keys
+from webapp.services import api_keys, uploads
 
 CODES = {matrix.MARI: MARI, matrix.PEETER: PEETER, matrix.KATI: KATI, matrix.CLERK: CLERK,
          matrix.INSPECTOR: INSPECTOR, matrix.ADMIN: ADMIN}
@@ -147,9 +163,12 @@ def objects_at(site_code: str, customer_code: str, person_code: str) -> dict[str
                  prefix=raw[:9])
     db.session.add_all([representative, staff_role, group, key])
     db.session.flush()
+    rebate = _rebate_objects(site, customer, owner_id)
     return {
+        **rebate,
         "kind": "customer",
         "site": site.id,
+        "site_id": site.id,
         "customer_id": customer.id,
         "person_id": owner_id,
         "meter_id": meter.id,
@@ -159,6 +178,56 @@ def objects_at(site_code: str, customer_code: str, person_code: str) -> dict[str
         "group_id": group.id,
         "key_id": key.id,
     }
+
+
+CASE_FILE = Path(__file__).resolve().parents[1] / "cases" / "rebates" / "elveso-2014-b.json"
+MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def _rebate_objects(site: Site, customer: Customer, owner_id: int) -> dict[str, Any]:
+    """A withdrawn rebate application of the site with an attachment and a decision
+    kept as history (neither blocks the next case's), a joint application at a
+    throwaway site naming the owner, and a finished season run."""
+    now = dt.datetime.now(dt.UTC)
+    attachment = uploads.store(uploads.check_upload(io.BytesIO(MINIMAL_PDF), "proof.pdf",
+                                                    1024), owner_id)
+    application = RebateApplication(
+        site_id=site.id, customer_id=customer.id, applicant_id=owner_id,
+        rule_set="ELVESO-2014", method=Method.A, house_type=HouseType.DETACHED,
+        first_season=2025, last_season=2025, consent_given_at=now,
+        status=RebateStatus.WITHDRAWN, attachment=attachment)
+    number = next(_serial)
+    place = Property(cadastral_number=f"99999:{number // 10000:03d}:{number % 10000:04d}",
+                     address=f"Testi tn {number}")
+    other_site = Site(code=f"TEST-{number}", address=place.address, property=place)
+    joint = RebateApplication(
+        site=other_site, customer_id=customer.id, applicant_id=new_person().id,
+        rule_set="ELVESO-2014", method=Method.A, house_type=HouseType.SEMI_DETACHED,
+        first_season=2026, consent_given_at=now, status=RebateStatus.AWAITING_JOINT,
+        joint_applicants=[RebateJointApplicant(
+            personal_code=db.session.get(Person, owner_id).personal_code,  # type: ignore[union-attr]
+            name="Kaasomanik")])
+    db.session.add_all([application, joint])
+    db.session.flush()
+    case = read_document(CASE_FILE)
+    decision = evaluate(parse_case(case))
+    record = RebateDecisionRecord(
+        application_id=application.id, site_id=site.id, customer_id=customer.id,
+        season=decision.season, rule_set=decision.rule_set, method=decision.method,
+        eligible=decision.eligible, volume_m3=decision.volume_m3,
+        refund_eur=decision.refund_eur, sewer_price=Decimal(case["sewer_price"]),
+        inputs=json.loads(json.dumps(case, default=str)), inputs_digest="0" * 64,
+        result=decision_json(decision), superseded_at=now)
+    run = RebateRun(season=2025, status=RebateRunStatus.FINISHED, finished_at=now,
+                    summary={"season": 2025, "rule_set": "ELVESO-2014", "applications": 0,
+                             "eligible": 0, "refused": 0, "new": 0, "replaced": 0,
+                             "unchanged": 0, "volume_m3": "0.000", "refund_eur": "0.00",
+                             "credited_eur": "0.00", "waiting_review": 0, "errors": [],
+                             "refusals": [], "sewer_price": "1.5240"})
+    db.session.add_all([record, run])
+    db.session.flush()
+    return {"application_id": application.id, "decision_id": record.id, "run_id": run.id,
+            "joint_application_id": joint.id}
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.groups.routes import bp as groups_bp
     from webapp.blueprints.main.routes import bp as main_bp
     from webapp.blueprints.readings.routes import bp as readings_bp
+    from webapp.blueprints.rebate_review.routes import bp as rebate_review_bp
+    from webapp.blueprints.rebates.routes import bp as rebates_bp
     from webapp.blueprints.staff.routes import bp as staff_bp
 
     app.register_blueprint(main_bp)
@@ -24,7 +26,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(authorisations_bp)
     app.register_blueprint(readings_bp)
     app.register_blueprint(groups_bp)
+    app.register_blueprint(rebates_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(rebate_review_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_docs_bp)
     app.register_blueprint(api_bp)

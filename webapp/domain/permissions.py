@@ -38,12 +38,16 @@ class Action(enum.StrEnum):
     # Any person logged in, for themselves
     APPLY_FOR_CONTRACT = "apply_for_contract"
     VIEW_OWN_DATA_ACCESS = "view_own_data_access"
+    # ELVESO 2.1.3: a co-owner named in a joint rebate application confirms it.
+    CONFIRM_JOINT_APPLICATION = "confirm_joint_rebate_application"
     # Utility staff
     STAFF_AREA = "staff_area"
     STAFF_SEARCH = "staff_search"
     STAFF_VIEW_CUSTOMER = "staff_view_customer_card"
     STAFF_ENTER_READING = "staff_enter_reading"
     STAFF_CORRECT_READING = "staff_correct_reading"
+    STAFF_REVIEW_REBATES = "staff_review_rebate_applications"
+    STAFF_RUN_REBATES = "staff_run_rebate_season"
     MANAGE_STAFF_ROLES = "manage_staff_roles"
     MANAGE_UTILITY_SETTINGS = "manage_utility_settings"
     VIEW_AUDIT_TRAIL = "view_audit_trail"
@@ -65,7 +69,7 @@ SITE_ACTIONS: frozenset[Action] = frozenset(
     }
 )
 PERSONAL_ACTIONS: frozenset[Action] = frozenset(
-    {Action.APPLY_FOR_CONTRACT, Action.VIEW_OWN_DATA_ACCESS}
+    {Action.APPLY_FOR_CONTRACT, Action.VIEW_OWN_DATA_ACCESS, Action.CONFIRM_JOINT_APPLICATION}
 )
 
 # ITB 2: what each role at a site may do there.
@@ -81,13 +85,17 @@ _STAFF_COMMON = frozenset(
     {Action.STAFF_AREA, Action.STAFF_SEARCH, Action.STAFF_VIEW_CUSTOMER,
      Action.STAFF_ENTER_READING}
 )
+# Reviewing rebate applications and running a season are desk work (ELVESO 3.4, 3.6).
+_DESK = frozenset(
+    {Action.STAFF_CORRECT_READING, Action.STAFF_REVIEW_REBATES, Action.STAFF_RUN_REBATES}
+)
 STAFF_ROLE_ACTIONS: Mapping[StaffRoleKind, frozenset[Action]] = {
-    StaffRoleKind.CLERK: _STAFF_COMMON | {Action.STAFF_CORRECT_READING},
+    StaffRoleKind.CLERK: _STAFF_COMMON | _DESK,
     # Inspectors read meters on site; correcting a reading is a desk decision.
     StaffRoleKind.INSPECTOR: _STAFF_COMMON,
     StaffRoleKind.ADMIN: _STAFF_COMMON
+    | _DESK
     | {
-        Action.STAFF_CORRECT_READING,
         Action.MANAGE_STAFF_ROLES,
         Action.MANAGE_UTILITY_SETTINGS,
         Action.VIEW_AUDIT_TRAIL,

@@ -149,6 +149,32 @@ def _readings(readings: list[_Reading]) -> tuple[PastReading, ...]:
     return tuple(PastReading(reading.date, reading.value) for reading in readings)
 
 
+def case_json(case: RebateCase) -> dict[str, Any]:
+    """The case as ``parse_case`` reads it: what a stored decision keeps as its inputs,
+    so that ``flask rebates evaluate`` can recompute it."""
+    sub = case.sub_meter
+    return {
+        "rule_set": case.rule_set.id,
+        "season": case.season,
+        "method": case.method.value,
+        "sewer_price": str(case.sewer_price),
+        "cap_m3": None if case.cap_m3 is None else str(case.cap_m3),
+        "main_meter": _readings_json(case.main_meter),
+        "sub_meter": None if sub is None else {
+            "accepted": sub.accepted,
+            "sealed": sub.sealed,
+            "verified_until": _text(sub.verified_until),
+            "readings": _readings_json(sub.readings),
+        },
+        "facts": dict(vars(case.facts)),  # flat booleans and a number: no deep copy
+    }
+
+
+def _readings_json(readings: tuple[PastReading, ...]) -> list[dict[str, str]]:
+    return [{"date": reading.day.isoformat(), "value": str(reading.value)}
+            for reading in readings]
+
+
 def case_errors(error: CaseError | InvalidCase) -> list[str]:
     return error.problems if isinstance(error, CaseError) else [str(error)]
 
@@ -156,8 +182,13 @@ def case_errors(error: CaseError | InvalidCase) -> list[str]:
 # --------------------------------------------------------------------------- output
 
 
-def decision_json(decision: RebateDecision) -> dict[str, Any]:
-    """The decision in the shape of issue 7: decimals as strings, dates ISO."""
+def decision_json(decision: RebateDecision, details: bool = True) -> dict[str, Any]:
+    """The decision in the shape of issue 7: decimals as strings, dates ISO.
+
+    Without ``details`` the checks leave out their English explanations, which the
+    inputs give again (a stored decision keeps its inputs; the letters and pages
+    word each check in the reader's language from its id).
+    """
     return {
         "rule_set": decision.rule_set,
         "season": decision.season,
@@ -167,7 +198,8 @@ def decision_json(decision: RebateDecision) -> dict[str, Any]:
         "refund_eur": str(decision.refund_eur),
         "checks": [
             {"id": check.id, "clause": check.clause, "passed": check.passed,
-             "detail": check.detail}
+             "detail": check.detail} if details else
+            {"id": check.id, "clause": check.clause, "passed": check.passed}
             for check in decision.checks
         ],
         "computation": _computation_json(decision.computation),

@@ -240,6 +240,12 @@ class RuleSet:
         """Preconditions, then refusal grounds, each in the file's order."""
         return {**self.preconditions, **self.refusal_grounds}
 
+    def governs(self, season: int) -> bool:
+        """Whether the season's whole watering period lies within the effective dates."""
+        window, effective = self.watering_window, self.effective
+        return effective.start <= window.first_day(season) and (
+            effective.end is None or window.last_day(season) <= effective.end)
+
 
 _ADAPTER = TypeAdapter(RuleSet)
 
@@ -340,6 +346,20 @@ def _load(rule_set_id: str, directory: Path) -> RuleSet:
     if rule_set.id != rule_set_id:
         raise RuleSetError(f"{path}: id: {rule_set.id!r} does not match the file name")
     return rule_set
+
+
+def rule_set_for_season(active_id: str, season: int, directory: Path | None = None) -> RuleSet:
+    """The rule set that governs ``season`` for a utility whose rule set in force is
+    ``active_id``: that one if it governs the season, else another rule set of the
+    same utility that does (TV-2016 for the 2019 season while TV-2020 is in force);
+    else the one in force, whose effective-dates check then refuses the season."""
+    active = load_rule_set(active_id, directory)
+    if active.governs(season):
+        return active
+    for candidate in rule_sets(directory):
+        if candidate.utility == active.utility and candidate.governs(season):
+            return candidate
+    return active
 
 
 def rule_set_ids(directory: Path | None = None) -> list[str]:

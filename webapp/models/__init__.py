@@ -6,10 +6,13 @@ from webapp.models.base import Base
 from webapp.models.contract import ServiceContract, contract_site
 from webapp.models.enums import (
     ContractStatus,
+    HouseType,
     MeterKind,
     MeterStatus,
     PriceKind,
     ReadingChannel,
+    RebateRunStatus,
+    RebateStatus,
     SiteRoleKind,
     StaffRoleKind,
 )
@@ -17,8 +20,16 @@ from webapp.models.group import SiteGroup, SiteGroupMember
 from webapp.models.meter import Meter, Reading, ReadingSubmission
 from webapp.models.party import BoardMember, Company, Customer, Person
 from webapp.models.property import Property, Site
+from webapp.models.rebate import (
+    RebateApplication,
+    RebateCredit,
+    RebateDecisionRecord,
+    RebateJointApplicant,
+    RebateRun,
+)
 from webapp.models.role import SiteRole, StaffRole
 from webapp.models.session import LoginSession
+from webapp.models.stored_file import StoredFile
 from webapp.models.utility import Price, Utility
 
 __all__ = [
@@ -30,6 +41,7 @@ __all__ = [
     "Company",
     "ContractStatus",
     "Customer",
+    "HouseType",
     "LoginSession",
     "Meter",
     "MeterKind",
@@ -41,6 +53,13 @@ __all__ = [
     "Reading",
     "ReadingChannel",
     "ReadingSubmission",
+    "RebateApplication",
+    "RebateCredit",
+    "RebateDecisionRecord",
+    "RebateJointApplicant",
+    "RebateRun",
+    "RebateRunStatus",
+    "RebateStatus",
     "ServiceContract",
     "Site",
     "SiteGroup",
@@ -49,6 +68,7 @@ __all__ = [
     "SiteRoleKind",
     "StaffRole",
     "StaffRoleKind",
+    "StoredFile",
     "Utility",
     "contract_site",
 ]

@@ -8,10 +8,11 @@ no time zone support of its own.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from sqlalchemy import DateTime, MetaData, Numeric, String, TypeDecorator
+from sqlalchemy import DateTime, MetaData, Numeric, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 
 # Stable constraint names, so that Alembic migrations name the same constraint
@@ -48,6 +49,27 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:  # SQLite keeps no offset: it was stored as UTC
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
+
+
+def canonical_json(value: Any) -> str:
+    """JSON in one form only (sorted keys, no spaces), so its digest names its content."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class CanonicalJSON(TypeDecorator[Any]):
+    """JSON kept as text in its canonical form (``canonical_json``). A ``str`` is taken
+    as that form already: the caller that hashed it passes it on, unserialised twice."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: object) -> str | None:
+        if value is None or isinstance(value, str):
+            return value
+        return canonical_json(value)
+
+    def process_result_value(self, value: str | None, dialect: object) -> Any:
+        return None if value is None else json.loads(value)
 
 
 def utcnow() -> dt.datetime:

@@ -44,6 +44,38 @@ class StaffRoleKind(enum.StrEnum):
     ADMIN = "admin"
 
 
+class RebateStatus(enum.StrEnum):
+    """A garden-water rebate application's course (ELVESO 3.3, TV)."""
+
+    AWAITING_JOINT = "awaiting_joint"  # ELVESO 2.1.3: co-applicants have not all confirmed
+    SUBMITTED = "submitted"  # waiting for the utility's review
+    APPROVED = "approved"  # counts in the season runs of its seasons
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+    SUPERSEDED = "superseded"  # a later application with another method replaced it
+
+
+# The statuses of an application still in force: at most one per site.
+OPEN_REBATE_STATUSES = (RebateStatus.AWAITING_JOINT, RebateStatus.SUBMITTED,
+                        RebateStatus.APPROVED)
+
+
+class HouseType(enum.StrEnum):
+    DETACHED = "detached"
+    SEMI_DETACHED = "semi_detached"  # paarismaja: ELVESO 2.1.3 joint application
+    TERRACED = "terraced"  # ridamaja: ELVESO 2.1.3 joint application
+
+
+# ELVESO 2.1.3: these houses apply jointly.
+JOINT_HOUSE_TYPES = (HouseType.SEMI_DETACHED, HouseType.TERRACED)
+
+
+class RebateRunStatus(enum.StrEnum):
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+
 class PriceKind(enum.StrEnum):
     WATER = "water"
     SEWER = "sewer"

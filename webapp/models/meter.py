@@ -18,7 +18,7 @@ class Meter(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     kind: Mapped[MeterKind] = mapped_column(enum_column(MeterKind, "meter_kind"))
     installed_on: Mapped[dt.date]
     verified_until: Mapped[dt.date | None]  # taatlus: metrological verification

@@ -35,6 +35,9 @@ class Utility(Base):
     # meter's average, or this many m³ a day, is saved only once the person confirms.
     reading_warning_factor: Mapped[Volume] = mapped_column(default=Decimal(3))
     daily_use_ceiling: Mapped[Volume | None] = mapped_column(default=Decimal(10))
+    # The garden-water rebate rule set in force (a file in rules/, e.g. ELVESO-2014);
+    # None: the utility offers no rebate in the portal.
+    rebate_rule_set: Mapped[str | None] = mapped_column(String(40))
 
     prices: Mapped[list[Price]] = relationship(
         back_populates="utility", order_by="Price.valid_from", cascade="all, delete-orphan"

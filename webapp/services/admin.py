@@ -26,6 +26,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from webapp.domain.permissions import Action, Actor, acting_role, can
+from webapp.domain.rule_sets import rule_set_ids
 from webapp.extensions import db
 from webapp.i18n import format_day, format_volume
 from webapp.models import AuditEvent, Person, Price, PriceKind, StaffRole, StaffRoleKind, Utility
@@ -266,6 +267,23 @@ def change_reading_warnings(actor: Actor, utility: Utility, factor: int,
     db.session.flush()
     _audit(actor, Action.MANAGE_UTILITY_SETTINGS, "change_settings", "utility", utility.id,
            before=before, after=after)
+    return True
+
+
+def change_rebate_rule_set(actor: Actor, utility: Utility, rule_set_id: str | None) -> bool:
+    """Name the garden-water rebate rule set in force (a file in rules/), or none: the
+    portal then offers no rebate. Applications keep the rule set they were made under;
+    each season is computed under the rule set that governs it. False: no change."""
+    _check(actor, Action.MANAGE_UTILITY_SETTINGS)
+    if rule_set_id is not None and rule_set_id not in rule_set_ids():
+        raise AdminRefusal(_("There is no such rule set."), ["rule_set"])
+    before = utility.rebate_rule_set
+    if before == rule_set_id:
+        return False
+    utility.rebate_rule_set = rule_set_id
+    db.session.flush()
+    _audit(actor, Action.MANAGE_UTILITY_SETTINGS, "change_settings", "utility", utility.id,
+           before={"rebate_rule_set": before}, after={"rebate_rule_set": rule_set_id})
     return True
 
 

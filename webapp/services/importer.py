@@ -29,6 +29,7 @@ from sqlalchemy import insert, null, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from webapp.domain.identity import clean_personal_code, clean_registry_code
+from webapp.domain.rule_sets import rule_set_ids
 from webapp.extensions import db
 from webapp.models import (
     BoardMember,
@@ -516,6 +517,10 @@ class _Checker:
         self.plan.records["utility"] = [utility]
         if utility.get("registry_code") is not None:
             self._registry_code(loc, utility, "registry_code")
+        rule_set = utility.get("rebate_rule_set")
+        if rule_set is not None and rule_set not in rule_set_ids():
+            self._fail(loc, "rebate_rule_set",
+                       f"no rule set {rule_set} in rules/ (known: {', '.join(rule_set_ids())})")
         prices = list(self._check_prices(raw.get("prices", [])))
         self._check_price_overlaps(utility["code"], prices)
 
@@ -803,6 +808,7 @@ class _Writer:
             "phone",
             "mass_view_meter_threshold",
             "mass_view_site_threshold",
+            "rebate_rule_set",
         )
         utility = self._upsert("utility", stored, Utility, values)
         db.session.flush()  # the prices need its id
@@ -880,7 +886,8 @@ class _Writer:
         for record in records:
             contract = stored.get(record["number"])
             values = {"number": record["number"], "customer_id": customer_ids[record["customer"]]}
-            values |= _present(record, "start_date", "end_date", "status")
+            values |= _present(record, "start_date", "end_date", "status",
+                               "reading_cycle_months")
             wanted = [sites[code] for code in record["sites"]]
             if contract is None:
                 db.session.add(ServiceContract(**values, sites=wanted))

@@ -224,3 +224,21 @@ class AuditFilterForm(FlaskForm):
                           invalid_value_message=DATE_MESSAGE)
     date_to = DateField(_l("To"), format=DATE_FORMATS, validators=[Optional(), _dates_in_order],
                         invalid_value_message=DATE_MESSAGE)
+
+
+NO_RULE_SET = "none"
+
+
+class RebateRulesForm(FlaskForm):
+    """The garden-water rebate rules in force (a file in rules/), or none."""
+
+    rule_set = SelectField(_l("Rules in force"),
+                           validators=[InputRequired(_l("Choose the rules."))])
+
+    def set_choices(self, rule_sets: list[Any]) -> None:
+        self.rule_set.choices = [SelectChoice(NO_RULE_SET, _l("None: no rebates in the portal")),
+                                 *(SelectChoice(rule_set.id, f"{rule_set.id}: {rule_set.name}")
+                                   for rule_set in rule_sets)]
+
+    def chosen(self) -> str | None:
+        return None if self.rule_set.data == NO_RULE_SET else self.rule_set.data

@@ -15,14 +15,17 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from webapp.blueprints.admin.forms import (
+    NO_RULE_SET,
     AuditFilterForm,
     PriceForm,
     ReadingWarningsForm,
+    RebateRulesForm,
     RemoveStaffRoleForm,
     StaffRoleForm,
     ThresholdsForm,
 )
 from webapp.domain.permissions import Action, Actor
+from webapp.domain.rule_sets import rule_sets
 from webapp.extensions import db
 from webapp.i18n import format_day, format_volume
 from webapp.models import PriceKind, StaffRoleKind, Utility
@@ -125,8 +128,14 @@ def _settings_page(
     price_form: PriceForm | None = None,
     status: int = 200,
     warnings: ReadingWarningsForm | None = None,
+    rebate_rules: RebateRulesForm | None = None,
 ) -> tuple[str, int]:
     utility = admin.the_utility()
+    if rebate_rules is None:
+        rebate_rules = RebateRulesForm(
+            formdata=None, rule_set=(utility.rebate_rule_set if utility else None)
+            or NO_RULE_SET)
+    rebate_rules.set_choices(rule_sets())
     if utility is not None and thresholds is None:
         thresholds = ThresholdsForm(
             formdata=None,
@@ -146,6 +155,7 @@ def _settings_page(
         utility=utility,
         thresholds=thresholds,
         warnings=warnings,
+        rebate_rules=rebate_rules,
         price_form=price_form or PriceForm(formdata=None),
         prices=admin.price_list(utility, today) if utility is not None else {},
         kind_names=admin.PRICE_KIND_NAMES,
@@ -189,6 +199,27 @@ def reading_warnings() -> Response | tuple[str, int]:
         return _settings_page(warnings=form, status=INVALID)
     changed = admin.change_reading_warnings(actor, utility, form.warning_factor.data,
                                             form.daily_ceiling.data)
+    db.session.commit()
+    flash(_("The settings were saved.") if changed else _("Nothing was changed."),
+          "success" if changed else "info")
+    return redirect(url_for("admin.settings", _anchor=TOP), code=303)
+
+
+@bp.post("/rebate-rules")
+@login_required
+def rebate_rules() -> Response | tuple[str, int]:
+    actor = require(Action.MANAGE_UTILITY_SETTINGS)
+    utility = _utility_or_404()
+    form = RebateRulesForm()
+    form.set_choices(rule_sets())
+    if not form.validate_on_submit():
+        return _settings_page(rebate_rules=form, status=INVALID)
+    try:
+        changed = admin.change_rebate_rule_set(actor, utility, form.chosen())
+    except admin.AdminRefusal as refusal:
+        db.session.rollback()
+        _refused(form, refusal)
+        return _settings_page(rebate_rules=form, status=INVALID)
     db.session.commit()
     flash(_("The settings were saved.") if changed else _("Nothing was changed."),
           "success" if changed else "info")

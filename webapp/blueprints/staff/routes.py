@@ -48,6 +48,8 @@ def home() -> str:
         dashboard=staff_dashboard(today_in_tallinn()),
         roles=actor.staff_roles,
         form=SearchForm(formdata=None),
+        may_review_rebates=can(actor, Action.STAFF_REVIEW_REBATES),
+        may_run_rebates=can(actor, Action.STAFF_RUN_REBATES),
     )
 
 
