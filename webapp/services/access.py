@@ -105,6 +105,14 @@ def current_actor() -> Actor | None:
     return g.actor  # type: ignore[no-any-return]
 
 
+def logged_in_actor() -> Actor:
+    """The current person's roles; 404 without a login (the routes ask login first)."""
+    actor = current_actor()
+    if actor is None:
+        abort(404)
+    return actor
+
+
 def require(
     action: Action, site_id: int | None = None, role: SiteRoleKind | None = None
 ) -> Actor:

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 from flask import abort
 from flask_babel import gettext as _
@@ -54,6 +55,7 @@ NOTE_MAX = 1000
 DECISIONS_SHOWN = 20
 
 MET, MISSING, UNDECIDED = "met", "missing", "undecided"
+T = TypeVar("T", RebateApplication, RebateDecisionRecord)
 
 
 class RebateRefusal(Exception):
@@ -540,20 +542,13 @@ def queue_counts(actor: Actor) -> dict[str, int]:
     return {status.value: count for status, count in rows}
 
 
-def application_for_staff(actor: Actor, application_id: int) -> RebateApplication:
+def for_staff(actor: Actor, model: type[T], object_id: int) -> T:
+    """An application or decision for the staff who review them; else 404."""
     _staff(actor)
-    application = db.session.get(RebateApplication, application_id)
-    if application is None:
+    found = db.session.get(model, object_id)
+    if found is None:
         abort(404)
-    return application
-
-
-def decision_for_staff(actor: Actor, decision_id: int) -> RebateDecisionRecord:
-    _staff(actor)
-    decision = db.session.get(RebateDecisionRecord, decision_id)
-    if decision is None:
-        abort(404)
-    return decision
+    return found
 
 
 def review_season(application: RebateApplication, rule_set: RuleSet, today: dt.date) -> int:

@@ -35,13 +35,14 @@ from webapp.domain import csv_readings
 from webapp.domain import readings as rules
 from webapp.domain.permissions import Actor
 from webapp.extensions import db
+from webapp.htmx import is_htmx_request
 from webapp.i18n import format_day, format_moment, format_volume
 from webapp.models import ReadingChannel
 from webapp.navigation import current_utility
 from webapp.pagination import paginate_list
 from webapp.services import groups
 from webapp.services import readings as service
-from webapp.services.access import current_actor, today_in_tallinn
+from webapp.services.access import current_actor, logged_in_actor, today_in_tallinn
 
 bp = Blueprint("readings", __name__)
 
@@ -54,13 +55,6 @@ def _actor() -> Actor:
     """The current person, if they may send readings for any site; else 404."""
     actor = current_actor()
     if actor is None or not service.reading_site_ids(actor):
-        abort(404)
-    return actor
-
-
-def _logged_in() -> Actor:
-    actor = current_actor()
-    if actor is None:
         abort(404)
     return actor
 
@@ -79,11 +73,6 @@ def _site_arg() -> int | None:
     return _id_arg("site")
 
 
-def _is_htmx() -> bool:
-    return (request.headers.get("HX-Request") == "true"
-            and request.headers.get("HX-History-Restore-Request") != "true")
-
-
 def _render_list(actor: Actor, outcomes: dict[int, service.RowOutcome] | None = None,
                  status: int = 200, preview: csv_readings.ParsedCsv | None = None,
                  rejected: list[tuple[int, str, str]] | None = None,
@@ -91,7 +80,7 @@ def _render_list(actor: Actor, outcomes: dict[int, service.RowOutcome] | None = 
     group_id = _id_arg("group")
     in_group = groups.group_sites(actor, group_id) if group_id is not None else None
     listing = service.readings_list(actor, current_utility(), _site_arg(), in_group)
-    if not _is_htmx():
+    if not is_htmx_request():
         template = "readings/index.html"
     elif request.endpoint == "readings.import_preview":
         template = "readings/_content.html"  # the preview swapped in for the upload form
@@ -239,7 +228,7 @@ def import_form() -> str:
 
 def _import_page(refusal: str) -> tuple[str, int]:
     """The upload page again with why the file was refused (its part alone for htmx)."""
-    template = "readings/_import.html" if _is_htmx() else "readings/import.html"
+    template = "readings/_import.html" if is_htmx_request() else "readings/import.html"
     return render_template(template, refusal=refusal), INVALID
 
 
@@ -289,7 +278,7 @@ def parsed_rejections(parsed: csv_readings.ParsedCsv) -> list[tuple[int, str, st
 @bp.get("/my/meters/<int:meter_id>")
 @login_required
 def meter_history(meter_id: int) -> str:
-    meter = service.readable_meter(_logged_in(), meter_id)
+    meter = service.readable_meter(logged_in_actor(), meter_id)
     lines = service.history(meter)
     months = _monthly(lines)
     chart = monthly_use_chart(
@@ -326,7 +315,7 @@ def _cell(value: object) -> str:
 @bp.get("/my/meters/<int:meter_id>/readings.csv")
 @login_required
 def history_csv(meter_id: int) -> BaseResponse:
-    meter = service.readable_meter(_logged_in(), meter_id)
+    meter = service.readable_meter(logged_in_actor(), meter_id)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow([_("Date"), _("Reading, m³"), _("Use, m³"), _("Channel"), _("Sent by"),

@@ -31,7 +31,8 @@ from webapp.blueprints.rebates.routes import download
 from webapp.domain.permissions import Action, Actor, acting_role, can
 from webapp.domain.rule_sets import load_rule_set
 from webapp.extensions import db
-from webapp.models import RebateApplication, RebateRun, RebateStatus, Utility
+from webapp.htmx import is_htmx_request
+from webapp.models import RebateApplication, RebateDecisionRecord, RebateRun, RebateStatus, Utility
 from webapp.navigation import current_utility
 from webapp.pagination import paginate
 from webapp.rebate_texts import check_title
@@ -70,7 +71,7 @@ def queue() -> tuple[str, int]:
 
 def _review_page(actor: Actor, application_id: int, refuse: RefuseForm | None = None,
                  cap: CapForm | None = None, status: int = 200) -> tuple[str, int]:
-    application = service.application_for_staff(actor, application_id)
+    application = service.for_staff(actor, RebateApplication, application_id)
     review = service.review(actor, _utility(), application, today_in_tallinn())
     rule_set = load_rule_set(application.rule_set)
     refuse = refuse or RefuseForm(formdata=None)
@@ -107,7 +108,7 @@ def _back(application_id: int) -> Response:
 @login_required
 def approve(application_id: int) -> Response:
     actor = require(Action.STAFF_REVIEW_REBATES)
-    application = service.application_for_staff(actor, application_id)
+    application = service.for_staff(actor, RebateApplication, application_id)
     if not ApproveForm().validate_on_submit():
         abort(400)
     try:
@@ -126,7 +127,7 @@ def approve(application_id: int) -> Response:
 @login_required
 def refuse(application_id: int) -> Response | tuple[str, int]:
     actor = require(Action.STAFF_REVIEW_REBATES)
-    application = service.application_for_staff(actor, application_id)
+    application = service.for_staff(actor, RebateApplication, application_id)
     form = RefuseForm()
     form.ground.choices = _ground_choices(application)
     if not form.validate_on_submit():
@@ -146,7 +147,7 @@ def refuse(application_id: int) -> Response | tuple[str, int]:
 @login_required
 def raise_cap(application_id: int) -> Response | tuple[str, int]:
     actor = require(Action.STAFF_REVIEW_REBATES)
-    application = service.application_for_staff(actor, application_id)
+    application = service.for_staff(actor, RebateApplication, application_id)
     form = CapForm()
     if not form.validate_on_submit():
         return _review_page(actor, application_id, cap=form, status=INVALID)
@@ -169,7 +170,7 @@ def raise_cap(application_id: int) -> Response | tuple[str, int]:
 @login_required
 def attachment(application_id: int) -> Response:
     actor = require(Action.STAFF_REVIEW_REBATES)
-    application = service.application_for_staff(actor, application_id)
+    application = service.for_staff(actor, RebateApplication, application_id)
     if application.attachment is None:
         abort(404)
     stored = application.attachment
@@ -185,7 +186,7 @@ def attachment(application_id: int) -> Response:
 @login_required
 def letter(decision_id: int) -> Response:
     actor = require(Action.STAFF_REVIEW_REBATES)
-    decision = service.decision_for_staff(actor, decision_id)
+    decision = service.for_staff(actor, RebateDecisionRecord, decision_id)
     letter = rebate_letters.decision_letter(decision)
     record("view_rebate_letter", "rebate_decision", decision.id,
            acting_as=acting_role(actor, Action.STAFF_REVIEW_REBATES),
@@ -238,9 +239,7 @@ def run(run_id: int) -> Response:
     item = db.session.get(RebateRun, run_id)
     if item is None:
         abort(404)
-    partial = (request.headers.get("HX-Request") == "true"
-               and request.headers.get("HX-History-Restore-Request") != "true")
-    template = "rebate_review/_run.html" if partial else "rebate_review/run.html"
+    template = "rebate_review/_run.html" if is_htmx_request() else "rebate_review/run.html"
     response = make_response(render_template(template, run=item))
     response.vary.add("HX-Request")
     return response

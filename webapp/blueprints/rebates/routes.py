@@ -31,29 +31,16 @@ from webapp.blueprints.rebates.forms import (
     preview_input,
     verification_hint,
 )
-from webapp.domain.permissions import Actor
 from webapp.extensions import db
 from webapp.models.enums import OPEN_REBATE_STATUSES
 from webapp.navigation import current_utility
 from webapp.services import rebate_letters, uploads
 from webapp.services import rebates as service
-from webapp.services.access import current_actor, today_in_tallinn
+from webapp.services.access import logged_in_actor, today_in_tallinn
 
 bp = Blueprint("rebates", __name__)
 
 INVALID = 422  # a form sent back with its problems
-
-
-def _logged_in() -> Actor:
-    actor = current_actor()
-    if actor is None:
-        abort(404)
-    return actor
-
-
-def _is_htmx() -> bool:
-    return (request.headers.get("HX-Request") == "true"
-            and request.headers.get("HX-History-Restore-Request") != "true")
 
 
 def download(data: bytes, content_type: str, name: str, inline: bool = False) -> Response:
@@ -67,7 +54,7 @@ def download(data: bytes, content_type: str, name: str, inline: bool = False) ->
 @bp.get("/my/rebates")
 @login_required
 def index() -> str:
-    actor = _logged_in()
+    actor = logged_in_actor()
     utility = current_utility()
     today = today_in_tallinn()
     options = service.site_options(actor, utility, today)
@@ -102,7 +89,7 @@ def _preview(option: service.SiteOption, form: RebateApplicationForm
 @login_required
 def apply(site_id: int) -> Response | tuple[str, int]:
     """The application form (ELVESO 3.3): the preconditions are shown before sending."""
-    actor = _logged_in()
+    actor = logged_in_actor()
     utility = current_utility()
     today = today_in_tallinn()
     option = service.site_option(actor, utility, site_id, today)
@@ -164,7 +151,7 @@ def _field_errors(form: RebateApplicationForm, refusal: service.RebateRefusal) -
 @login_required
 def preview(site_id: int) -> Response:
     """The preconditions panel alone, for htmx as the form changes."""
-    actor = _logged_in()
+    actor = logged_in_actor()
     utility = current_utility()
     option = service.site_option(actor, utility, site_id, today_in_tallinn())
     rule_set = service.active_rule_set(utility)
@@ -182,7 +169,7 @@ def preview(site_id: int) -> Response:
 @bp.get("/my/rebates/<int:application_id>")
 @login_required
 def application(application_id: int) -> str:
-    actor = _logged_in()
+    actor = logged_in_actor()
     item = service.application_for(actor, application_id)
     return render_template("rebates/application.html", application=item,
                            decisions=service.decisions_of(item))
@@ -191,7 +178,7 @@ def application(application_id: int) -> str:
 @bp.route("/my/rebates/<int:application_id>/withdraw", methods=["GET", "POST"])
 @login_required
 def withdraw(application_id: int) -> Response | str:
-    actor = _logged_in()
+    actor = logged_in_actor()
     item = service.application_for(actor, application_id)
     back = url_for("rebates.application", application_id=item.id)
     utility = current_utility()
@@ -217,7 +204,7 @@ def withdraw(application_id: int) -> Response | str:
 @bp.get("/my/rebates/<int:application_id>/attachment")
 @login_required
 def attachment(application_id: int) -> Response:
-    actor = _logged_in()
+    actor = logged_in_actor()
     item = service.application_for(actor, application_id)
     if item.attachment is None:
         abort(404)
@@ -229,7 +216,7 @@ def attachment(application_id: int) -> Response:
 @login_required
 def letter(decision_id: int) -> Response:
     """The decision letter (PDF) in the customer's language."""
-    actor = _logged_in()
+    actor = logged_in_actor()
     decision = service.decision_for(actor, decision_id)
     letter = rebate_letters.decision_letter(decision)
     return download(letter.data, "application/pdf", letter.file_name, inline=True)
@@ -239,7 +226,7 @@ def letter(decision_id: int) -> Response:
 @login_required
 def joint(application_id: int) -> Response | str:
     """A co-applicant confirms the joint application in their own login (ELVESO 2.1.3)."""
-    actor = _logged_in()
+    actor = logged_in_actor()
     person = current_user.person
     place = service.joint_request(actor, person, application_id)
     form = ConfirmForm()

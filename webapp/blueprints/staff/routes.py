@@ -26,6 +26,7 @@ from webapp.blueprints.staff.forms import (
 )
 from webapp.domain.permissions import Action, can
 from webapp.extensions import db
+from webapp.htmx import is_htmx_request
 from webapp.services import backoffice
 from webapp.services.access import require, today_in_tallinn
 from webapp.services.overview import staff_dashboard
@@ -53,13 +54,6 @@ def home() -> str:
     )
 
 
-def _is_htmx() -> bool:
-    return (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
-    )
-
-
 @bp.get("/search")
 @login_required
 def search() -> Response:
@@ -70,7 +64,7 @@ def search() -> Response:
     if asked and form.validate():
         results = backoffice.search(actor, form.q.data)
         db.session.commit()  # the search is on record
-    partial = _is_htmx()
+    partial = is_htmx_request()
     template = "staff/_search_results.html" if partial else "staff/search.html"
     response = make_response(
         render_template(template, form=form, results=results, asked=asked, partial=partial)
