@@ -120,6 +120,18 @@ def named_persons() -> dict[str, tuple[Outcome, Outcome]]:
     return table
 
 
+REBATE_APPLICATION = obj(application_id="rebate_application_id")
+
+
+def own_only(own: Outcome = OK) -> dict[str, tuple[Outcome, Outcome]]:
+    """A person's own application (every customer's "own" is theirs); a staff member's
+    "own" is Mari's, not theirs: hidden like anyone else's."""
+    table = logged_in(HIDDEN)
+    for actor in CUSTOMERS:
+        table[actor] = (own, HIDDEN)
+    return table
+
+
 MATRIX: dict[tuple[str, str], Row] = {
     ("static", "GET"): Row(same_for_all(OK), lambda *_: {"filename": "css/portal.css"}),
     ("main.index", "GET"): Row(same_for_all(OK)),
@@ -213,26 +225,54 @@ MATRIX: dict[tuple[str, str], Row] = {
     # meters, so their page only says why no application can be made there.
     ("rebates.apply", "POST"): Row({**managers(), MARI: (422, HIDDEN)}, obj("site_id")),
     ("rebates.preview", "POST"): Row({**managers(), KATI: (HIDDEN, HIDDEN)}, obj("site_id")),
-    ("rebates.application", "GET"): Row(managers(), obj("application_id")),
-    ("rebates.withdraw", "GET"): Row(managers(), obj("application_id")),
-    ("rebates.withdraw", "POST"): Row(managers(), obj("application_id")),
-    ("rebates.attachment", "GET"): Row(managers(), obj("application_id")),
+    ("rebates.application", "GET"): Row(managers(), REBATE_APPLICATION),
+    ("rebates.withdraw", "GET"): Row(managers(), REBATE_APPLICATION),
+    ("rebates.withdraw", "POST"): Row(managers(), REBATE_APPLICATION),
+    ("rebates.attachment", "GET"): Row(managers(), REBATE_APPLICATION),
     ("rebates.letter", "GET"): Row(managers(), obj("decision_id")),
     ("rebates.joint", "GET"): Row(named_persons(), obj(application_id="joint_application_id")),
     ("rebates.joint", "POST"): Row(named_persons(), obj(application_id="joint_application_id")),
     # The utility's review and season runs: clerks and administrators (desk work).
     ("rebate_review.queue", "GET"): Row(staff_only(CLERK, ADMIN)),
-    ("rebate_review.application", "GET"): Row(staff_only(CLERK, ADMIN), obj("application_id")),
+    ("rebate_review.application", "GET"): Row(staff_only(CLERK, ADMIN), REBATE_APPLICATION),
     # A withdrawn application cannot be approved: said, and back to its page.
-    ("rebate_review.approve", "POST"): Row(staff_only(CLERK, ADMIN), obj("application_id")),
+    ("rebate_review.approve", "POST"): Row(staff_only(CLERK, ADMIN), REBATE_APPLICATION),
     ("rebate_review.refuse", "POST"): Row({**staff_only(CLERK, ADMIN), CLERK: (422, 422),
-                                           ADMIN: (422, 422)}, obj("application_id")),
+                                           ADMIN: (422, 422)}, REBATE_APPLICATION),
     ("rebate_review.raise_cap", "POST"): Row({**staff_only(CLERK, ADMIN), CLERK: (422, 422),
-                                              ADMIN: (422, 422)}, obj("application_id")),
-    ("rebate_review.attachment", "GET"): Row(staff_only(CLERK, ADMIN), obj("application_id")),
+                                              ADMIN: (422, 422)}, REBATE_APPLICATION),
+    ("rebate_review.attachment", "GET"): Row(staff_only(CLERK, ADMIN), REBATE_APPLICATION),
     ("rebate_review.letter", "GET"): Row(staff_only(CLERK, ADMIN), obj("decision_id")),
     ("rebate_review.runs", "GET"): Row(staff_only(CLERK, ADMIN)),
     ("rebate_review.runs", "POST"): Row({**staff_only(CLERK, ADMIN), CLERK: (422, 422),
                                          ADMIN: (422, 422)}),
     ("rebate_review.run", "GET"): Row(staff_only(CLERK, ADMIN), obj("run_id")),
+    # Service contract applications (KEE §5): any person for themselves; each sees only
+    # their own applications and draft, staff included (their own are not the queue).
+    ("contracts.index", "GET"): Row(logged_in(OK)),
+    ("contracts.start", "GET"): Row(logged_in(OK)),
+    ("contracts.step", "GET"): Row(logged_in(OK), lambda *_: {"step": "kind"}),
+    ("contracts.step", "POST"): Row(logged_in(422), lambda *_: {"step": "kind"}),
+    ("contracts.remove_document", "POST"): Row(own_only(), obj(document_id="draft_document_id")),
+    ("contracts.application", "GET"): Row(own_only(), obj("application_id")),
+    ("contracts.add_document", "POST"): Row(own_only(422), obj("application_id")),
+    # Nothing was asked for: said, and back to the page.
+    ("contracts.complete", "POST"): Row(own_only(), obj("application_id")),
+    ("contracts.withdraw", "GET"): Row(own_only(), obj("application_id")),
+    ("contracts.withdraw", "POST"): Row(own_only(), obj("application_id")),
+    ("contracts.document", "GET"): Row(own_only(), obj("application_id", "document_id")),
+    # The utility's queue: clerks and administrators; a POST without its fields is
+    # sent back (422), or, for the assignment, said and back to the page.
+    ("contract_review.queue", "GET"): Row(staff_only(CLERK, ADMIN)),
+    ("contract_review.application", "GET"): Row(staff_only(CLERK, ADMIN),
+                                                 obj("application_id")),
+    ("contract_review.assign", "POST"): Row(staff_only(CLERK, ADMIN), obj("application_id")),
+    ("contract_review.missing_documents", "POST"): Row(
+        {**staff_only(CLERK, ADMIN), CLERK: (422, 422), ADMIN: (422, 422)},
+        obj("application_id")),
+    ("contract_review.reject", "POST"): Row(
+        {**staff_only(CLERK, ADMIN), CLERK: (422, 422), ADMIN: (422, 422)},
+        obj("application_id")),
+    ("contract_review.document", "GET"): Row(staff_only(CLERK, ADMIN),
+                                              obj("application_id", "document_id")),
 }

@@ -17,7 +17,7 @@ from webapp.config import (
     config_for_environment,
     read_instance_secret,
 )
-from webapp.extensions import csrf, db, limiter, login_manager, migrate
+from webapp.extensions import csrf, db, limiter, login_manager, mail, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,6 +49,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     )
     csrf.init_app(app)
     limiter.init_app(app)
+    mail.init_app(app)
 
     from webapp.audit_labels import init_audit_labels
     from webapp.i18n import init_i18n

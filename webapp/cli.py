@@ -13,6 +13,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 def register_cli(app: Flask) -> None:
     from webapp.cli_api import api_keys_cli
     from webapp.cli_data import data_cli
+    from webapp.cli_notifications import notifications_cli
     from webapp.cli_rebates import rebates_cli
     from webapp.cli_smartmeter import smartmeter_cli
     from webapp.devidp.cli import dev_idp_command
@@ -21,6 +22,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(smartmeter_cli)
     app.cli.add_command(api_keys_cli)
     app.cli.add_command(rebates_cli)
+    app.cli.add_command(notifications_cli)
     app.cli.add_command(dev_idp_command)
     app.cli.add_command(permissions_doc_command)
 

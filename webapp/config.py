@@ -60,6 +60,17 @@ class Config:
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
     UTILITY_CODE = os.environ.get("UTILITY_CODE", "")
+    # E-mail: the SMTP server of the utility (Flask-Mail's settings).
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "veeportaal@localhost")
+    MAIL_SUPPRESS_SEND = _bool("MAIL_SUPPRESS_SEND", False)
+    # The outbox page (/dev/outbox) shows every message written; development only.
+    DEV_OUTBOX = False
+
     # Uploaded files (proofs, photos), outside the web root; default instance/uploads.
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER")
     # Tests: the season run started from the staff page finishes inside the request.
@@ -83,6 +94,9 @@ class DevelopmentConfig(Config):
     PREFERRED_URL_SCHEME = "http"
     HSTS = False
     DEV_IDP_ENABLED = _bool("DEV_IDP", True)
+    # Nothing leaves the machine: the messages wait on the outbox page.
+    MAIL_SUPPRESS_SEND = True
+    DEV_OUTBOX = True
     # The development provider accepts any client secret, but not none.
     OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "development-only")
 
@@ -91,6 +105,7 @@ class TestingConfig(DevelopmentConfig):
     ENV_NAME = "testing"
     TESTING = True
     DEV_IDP_ENABLED = False
+    DEV_OUTBOX = False
     SECRET_KEY = "testing-secret"  # noqa: S105
     SERVER_NAME = None
 

@@ -45,6 +45,8 @@ def menu_items() -> list[MenuItem]:
             entries.append((_("Readings"), url_for("readings.index")))
         if _offers_rebates(actor):
             entries.append((_("Garden water"), url_for("rebates.index")))
+        if can(actor, Action.APPLY_FOR_CONTRACT) and not actor.staff_roles:
+            entries.append((_("Contracts"), url_for("contracts.index")))
         if can(actor, Action.STAFF_AREA):
             entries.append((_("Staff"), url_for("staff.home")))
         if not actor.site_roles and not actor.staff_roles:

@@ -46,7 +46,7 @@ def the_application() -> RebateApplication:
 
 
 def test_jaan_applies_the_clerk_approves_the_run_credits_and_the_letter_explains(
-    any_page: Page, clerk_page: Page, live_server: LiveServer, javascript: bool,
+    live_server: LiveServer, any_page: Page, clerk_page: Page, javascript: bool,
     accessible: Callable[[Page], None],
 ) -> None:
     page, url = any_page, live_server.url

@@ -40,7 +40,11 @@ from webapp.extensions import db
 from webapp.models import (
     ApiKey,
     Company,
+    ContractApplication,
+    ContractApplicationStatus,
+    ContractDocument,
     Customer,
+    DocumentKind,
     HouseType,
     Meter,
     MeterKind,
@@ -164,8 +168,10 @@ def objects_at(site_code: str, customer_code: str, person_code: str) -> dict[str
     db.session.add_all([representative, staff_role, group, key])
     db.session.flush()
     rebate = _rebate_objects(site, customer, owner_id)
+    contract = _contract_objects(owner_id)
     return {
         **rebate,
+        **contract,
         "kind": "customer",
         "site": site.id,
         "site_id": site.id,
@@ -226,8 +232,33 @@ def _rebate_objects(site: Site, customer: Customer, owner_id: int) -> dict[str, 
                              "refusals": [], "sewer_price": "1.5240"})
     db.session.add_all([record, run])
     db.session.flush()
-    return {"application_id": application.id, "decision_id": record.id, "run_id": run.id,
-            "joint_application_id": joint.id}
+    return {"rebate_application_id": application.id, "decision_id": record.id,
+            "run_id": run.id, "joint_application_id": joint.id}
+
+
+def _contract_objects(person_id: int) -> dict[str, Any]:
+    """A sent service contract application of the person with a document, and a
+    document in their draft (begun if they have none)."""
+    checked = uploads.check_upload(io.BytesIO(MINIMAL_PDF), "proof.pdf", 1024)
+    application = ContractApplication(
+        applicant_id=person_id, status=ContractApplicationStatus.RECEIVED,
+        cadastral_number="34901:010:0555", address="Uus tn 5",
+        submitted_at=dt.datetime.now(dt.UTC), complete_at=dt.datetime.now(dt.UTC),
+        documents=[ContractDocument(kind=DocumentKind.OWNERSHIP,
+                                    file=uploads.store(checked, person_id))])
+    draft = db.session.scalar(select(ContractApplication).where(
+        ContractApplication.applicant_id == person_id,
+        ContractApplication.status == ContractApplicationStatus.DRAFT))
+    if draft is None:
+        draft = ContractApplication(applicant_id=person_id,
+                                    status=ContractApplicationStatus.DRAFT)
+    draft_document = ContractDocument(kind=DocumentKind.OWNERSHIP,
+                                      file=uploads.store(checked, person_id))
+    draft.documents.append(draft_document)
+    db.session.add_all([application, draft])
+    db.session.flush()
+    return {"application_id": application.id, "document_id": application.documents[0].id,
+            "draft_document_id": draft_document.id}
 
 
 @pytest.fixture

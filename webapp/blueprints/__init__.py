@@ -13,6 +13,8 @@ def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.apikeys.routes import bp as apikeys_bp
     from webapp.blueprints.auth.routes import bp as auth_bp
     from webapp.blueprints.authorisations.routes import bp as authorisations_bp
+    from webapp.blueprints.contract_review.routes import bp as contract_review_bp
+    from webapp.blueprints.contracts.routes import bp as contracts_bp
     from webapp.blueprints.groups.routes import bp as groups_bp
     from webapp.blueprints.main.routes import bp as main_bp
     from webapp.blueprints.readings.routes import bp as readings_bp
@@ -29,6 +31,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(rebates_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(rebate_review_bp)
+    app.register_blueprint(contracts_bp)
+    app.register_blueprint(contract_review_bp)
+    if app.config.get("DEV_OUTBOX"):
+        from webapp.blueprints.outbox.routes import bp as outbox_bp
+
+        app.register_blueprint(outbox_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_docs_bp)
     app.register_blueprint(api_bp)

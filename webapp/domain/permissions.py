@@ -48,6 +48,7 @@ class Action(enum.StrEnum):
     STAFF_CORRECT_READING = "staff_correct_reading"
     STAFF_REVIEW_REBATES = "staff_review_rebate_applications"
     STAFF_RUN_REBATES = "staff_run_rebate_season"
+    STAFF_HANDLE_CONTRACTS = "staff_handle_contract_applications"
     MANAGE_STAFF_ROLES = "manage_staff_roles"
     MANAGE_UTILITY_SETTINGS = "manage_utility_settings"
     VIEW_AUDIT_TRAIL = "view_audit_trail"
@@ -85,9 +86,11 @@ _STAFF_COMMON = frozenset(
     {Action.STAFF_AREA, Action.STAFF_SEARCH, Action.STAFF_VIEW_CUSTOMER,
      Action.STAFF_ENTER_READING}
 )
-# Reviewing rebate applications and running a season are desk work (ELVESO 3.4, 3.6).
+# Reviewing rebate applications, running a season and handling contract applications
+# are desk work (ELVESO 3.4, 3.6; KEE §5).
 _DESK = frozenset(
-    {Action.STAFF_CORRECT_READING, Action.STAFF_REVIEW_REBATES, Action.STAFF_RUN_REBATES}
+    {Action.STAFF_CORRECT_READING, Action.STAFF_REVIEW_REBATES, Action.STAFF_RUN_REBATES,
+     Action.STAFF_HANDLE_CONTRACTS}
 )
 STAFF_ROLE_ACTIONS: Mapping[StaffRoleKind, frozenset[Action]] = {
     StaffRoleKind.CLERK: _STAFF_COMMON | _DESK,

@@ -4,6 +4,18 @@ from webapp.models.api import ApiIdempotentRequest, ApiKey
 from webapp.models.audit import AuditEvent
 from webapp.models.base import Base
 from webapp.models.contract import ServiceContract, contract_site
+from webapp.models.contract_application import (
+    OPEN_APPLICATION_STATUSES,
+    ContractApplication,
+    ContractApplicationEvent,
+    ContractApplicationKind,
+    ContractApplicationStatus,
+    ContractDocument,
+    DocumentKind,
+    InvoiceDelivery,
+    PollutionGroup,
+    TemporaryPurpose,
+)
 from webapp.models.enums import (
     ContractStatus,
     HouseType,
@@ -18,6 +30,7 @@ from webapp.models.enums import (
 )
 from webapp.models.group import SiteGroup, SiteGroupMember
 from webapp.models.meter import Meter, Reading, ReadingSubmission
+from webapp.models.notification import Notification
 from webapp.models.party import BoardMember, Company, Customer, Person
 from webapp.models.property import Property, Site
 from webapp.models.rebate import (
@@ -33,20 +46,30 @@ from webapp.models.stored_file import StoredFile
 from webapp.models.utility import Price, Utility
 
 __all__ = [
+    "OPEN_APPLICATION_STATUSES",
     "ApiIdempotentRequest",
     "ApiKey",
     "AuditEvent",
     "Base",
     "BoardMember",
     "Company",
+    "ContractApplication",
+    "ContractApplicationEvent",
+    "ContractApplicationKind",
+    "ContractApplicationStatus",
+    "ContractDocument",
     "ContractStatus",
     "Customer",
+    "DocumentKind",
     "HouseType",
+    "InvoiceDelivery",
     "LoginSession",
     "Meter",
     "MeterKind",
     "MeterStatus",
+    "Notification",
     "Person",
+    "PollutionGroup",
     "Price",
     "PriceKind",
     "Property",
@@ -69,6 +92,7 @@ __all__ = [
     "StaffRole",
     "StaffRoleKind",
     "StoredFile",
+    "TemporaryPurpose",
     "Utility",
     "contract_site",
 ]

@@ -63,12 +63,15 @@ CARD_KINDS = (CUSTOMER, PERSON)
 # staff member's language, so that ``purpose_label`` can show it in the reader's.
 PURPOSE_OTHER = "other"
 REBATE_REVIEW = "rebate_review"
+CONTRACT_APPLICATION = "contract_application"
 PURPOSE_CHOICES: tuple[tuple[str, str, Any], ...] = (
     ("phone_call", "phone call", _l("phone call")),
     ("written_request", "customer's written request", _l("customer's written request")),
     ("billing_question", "billing question", _l("billing question")),
     ("meter_work", "meter inspection or replacement", _l("meter inspection or replacement")),
     (REBATE_REVIEW, "garden-water rebate review", _l("garden-water rebate review")),
+    (CONTRACT_APPLICATION, "service contract application",
+     _l("service contract application")),
     (PURPOSE_OTHER, "other", _l("other")),
 )
 _PURPOSE_WORDING = {code: english for code, english, _label in PURPOSE_CHOICES}

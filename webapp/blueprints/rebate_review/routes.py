@@ -27,7 +27,6 @@ from webapp.blueprints.rebate_review.forms import (
     RefuseForm,
     RunForm,
 )
-from webapp.blueprints.rebates.routes import download
 from webapp.domain.permissions import Action, Actor, acting_role, can
 from webapp.domain.rule_sets import load_rule_set
 from webapp.extensions import db
@@ -36,6 +35,7 @@ from webapp.models import RebateApplication, RebateDecisionRecord, RebateRun, Re
 from webapp.navigation import current_utility
 from webapp.pagination import paginate
 from webapp.rebate_texts import check_title
+from webapp.responses import download
 from webapp.services import rebate_letters, rebate_run, uploads
 from webapp.services import rebates as service
 from webapp.services.access import require, today_in_tallinn

@@ -8,8 +8,6 @@ a route parses the form, commits once and redirects with 303.
 
 from __future__ import annotations
 
-import io
-
 from flask import (
     Blueprint,
     abort,
@@ -18,7 +16,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -34,6 +31,7 @@ from webapp.blueprints.rebates.forms import (
 from webapp.extensions import db
 from webapp.models.enums import OPEN_REBATE_STATUSES
 from webapp.navigation import current_utility
+from webapp.responses import download
 from webapp.services import rebate_letters, uploads
 from webapp.services import rebates as service
 from webapp.services.access import logged_in_actor, today_in_tallinn
@@ -41,14 +39,6 @@ from webapp.services.access import logged_in_actor, today_in_tallinn
 bp = Blueprint("rebates", __name__)
 
 INVALID = 422  # a form sent back with its problems
-
-
-def download(data: bytes, content_type: str, name: str, inline: bool = False) -> Response:
-    """A file for the person who may see it: never cached by the way, never sniffed."""
-    response = send_file(io.BytesIO(data), mimetype=content_type, as_attachment=not inline,
-                         download_name=name, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 @bp.get("/my/rebates")

@@ -51,6 +51,7 @@ def home() -> str:
         form=SearchForm(formdata=None),
         may_review_rebates=can(actor, Action.STAFF_REVIEW_REBATES),
         may_run_rebates=can(actor, Action.STAFF_RUN_REBATES),
+        may_handle_contracts=can(actor, Action.STAFF_HANDLE_CONTRACTS),
     )
 
 

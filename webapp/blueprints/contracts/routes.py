@@ -1,0 +1,267 @@
+"""Applying for a service contract (KEE §5): the steps of the form, kept as a draft
+between visits; the application's page with its history; adding documents the
+utility asked for; withdrawing.
+
+Thin: ``webapp.services.contract_applications`` checks and writes; a route parses
+the form, commits once, delivers the notifications and redirects with 303.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from webapp.blueprints.contracts.forms import (
+    MYSELF,
+    ConfirmForm,
+    ContactForm,
+    DocumentForm,
+    KindForm,
+    PropertyForm,
+)
+from webapp.extensions import db
+from webapp.models import ContractApplication, DocumentKind, Person
+from webapp.responses import download
+from webapp.services import contract_applications as service
+from webapp.services import notifications, uploads
+from webapp.services.access import logged_in_actor, today_in_tallinn
+
+bp = Blueprint("contracts", __name__)
+
+INVALID = 422
+bp.add_app_template_global(service.STATUS_NAMES, "application_status_names")
+bp.add_app_template_global(service.KIND_NAMES, "application_kind_names")
+bp.add_app_template_global(service.DOCUMENT_NAMES, "document_names")
+bp.add_app_template_global(service.EVENT_NAMES, "application_event_names")
+FORMS = {"kind": KindForm, "property": PropertyForm, "contact": ContactForm}
+
+
+@bp.get("/my/contracts")
+@login_required
+def index() -> str:
+    logged_in_actor()
+    person = current_user.person
+    return render_template("contracts/index.html", draft=service.current_draft(person),
+                           applications=service.applications_of(person))
+
+
+def _step_page(application: ContractApplication, step: str, form: object,
+               status: int = 200, document_form: DocumentForm | None = None
+               ) -> tuple[str, int]:
+    return render_template(
+        "contracts/step.html", application=application, step=step, form=form,
+        steps=service.STEPS, gaps=service.gaps(application) if step == "send" else [],
+        document_form=document_form or DocumentForm(formdata=None),
+        confirm=ConfirmForm(), today=today_in_tallinn(),
+    ), status
+
+
+def _filled(application: ContractApplication, step: str) -> object:
+    """The step's form as the draft has it."""
+    if step == "kind":
+        form = KindForm(formdata=None, obj=application)
+        form.set_parties(service.represented_companies(current_user.person))
+        form.party.data = str(application.company_id) if application.company_id else MYSELF
+        form.kind.data = application.kind.value
+        form.temporary_purpose.data = (application.temporary_purpose.value
+                                       if application.temporary_purpose else None)
+        return form
+    if step == "property":
+        form = PropertyForm(formdata=None, obj=application)
+        form.pollution_group.data = (application.pollution_group.value
+                                     if application.pollution_group else "")
+        return form
+    if step == "contact":
+        form = ContactForm(formdata=None, obj=application)
+        form.invoice_delivery.data = (application.invoice_delivery.value
+                                      if application.invoice_delivery else None)
+        return form
+    return ConfirmForm()
+
+
+def _next(step: str) -> str:
+    steps = service.STEPS
+    return steps[min(steps.index(step) + 1, len(steps) - 1)]
+
+
+@bp.route("/my/contracts/apply", methods=["GET"])
+@login_required
+def start() -> Response:
+    """Begin an application, or go on with the draft."""
+    actor = logged_in_actor()
+    service.draft_for(actor, current_user.person)
+    db.session.commit()
+    return redirect(url_for("contracts.step", step=service.STEPS[0]), code=303)
+
+
+@bp.route("/my/contracts/apply/<step>", methods=["GET", "POST"])
+@login_required
+def step(step: str) -> Response | tuple[str, int]:
+    if step not in service.STEPS:
+        abort(404)
+    actor = logged_in_actor()
+    person = current_user.person
+    application = service.draft_for(actor, person)
+    db.session.commit()
+    if request.method == "GET":
+        return _step_page(application, step, _filled(application, step))
+    if step in FORMS:
+        form = FORMS[step]()
+        if isinstance(form, KindForm):
+            form.set_parties(service.represented_companies(person))
+        if not form.validate_on_submit():
+            return _step_page(application, step, form, INVALID)
+        service.save_fields(application, form.values())  # type: ignore[attr-defined]
+        db.session.commit()
+        return redirect(url_for("contracts.step", step=_next(step)), code=303)
+    if step == "documents":
+        def page(form: DocumentForm, status: int) -> tuple[str, int]:
+            return _step_page(application, step, ConfirmForm(), status, form)
+
+        return _add_document(application, person, page,
+                             url_for("contracts.step", step="documents"))
+    # "send": the last step's button
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        service.submit(application, person)
+    except service.ApplicationRefusal as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return redirect(url_for("contracts.step", step="send"), code=303)
+    db.session.commit()
+    notifications.deliver()
+    flash(_("The application was sent. The utility presents the draft contract within 14 "
+            "days (KEE §5(3)); you will get an e-mail at each step."), "success")
+    return redirect(url_for("contracts.application", application_id=application.id), code=303)
+
+
+Page = Callable[[DocumentForm, int], tuple[str, int]]
+
+
+def _add_document(application: ContractApplication, person: Person, page: Page,
+                  back: str) -> Response | tuple[str, int]:
+    """A document for the application, checked by content; the page again on a refusal."""
+    form = DocumentForm()
+    upload = request.files.get("file")
+    if not form.validate_on_submit():
+        return page(form, INVALID)
+    if upload is None or not upload.filename:
+        form.kind.errors = [*form.kind.errors, _("Choose the file to add.")]
+        return page(form, INVALID)
+    try:
+        checked = uploads.check_upload(upload.stream, upload.filename,
+                                       service.DOCUMENT_MAX_BYTES)
+        service.add_document(application, person, DocumentKind(form.kind.data), checked)
+    except (uploads.UploadRefused, service.ApplicationRefusal) as refused:
+        db.session.rollback()
+        form.kind.errors = [*form.kind.errors, refused.message]
+        return page(form, INVALID)
+    db.session.commit()
+    flash(_("The document %(name)s was added.", name=checked.name), "success")
+    return redirect(back, code=303)
+
+
+@bp.post("/my/contracts/apply/documents/<int:document_id>/remove")
+@login_required
+def remove_document(document_id: int) -> Response:
+    actor = logged_in_actor()
+    application = service.draft_for(actor, current_user.person)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        service.remove_document(application, document_id)
+    except service.ApplicationRefusal as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+    else:
+        db.session.commit()
+        flash(_("The document was removed."), "success")
+    return redirect(url_for("contracts.step", step="documents"), code=303)
+
+
+@bp.get("/my/contracts/<int:application_id>")
+@login_required
+def application(application_id: int) -> str:
+    actor = logged_in_actor()
+    item = service.own_application(actor, current_user.person, application_id)
+    return render_template(
+        "contracts/application.html", application=item, due=service.draft_due(item),
+        document_form=DocumentForm(formdata=None), confirm=ConfirmForm(),
+        messages=notifications.about("contract_application", item.id))
+
+
+@bp.post("/my/contracts/<int:application_id>/documents")
+@login_required
+def add_document(application_id: int) -> Response | tuple[str, int]:
+    actor = logged_in_actor()
+    person = current_user.person
+    item = service.own_application(actor, person, application_id)
+    back = url_for("contracts.application", application_id=item.id)
+
+    def page(form: DocumentForm, status: int) -> tuple[str, int]:
+        return render_template(
+            "contracts/application.html", application=item, due=service.draft_due(item),
+            document_form=form, confirm=ConfirmForm(),
+            messages=notifications.about("contract_application", item.id)), status
+
+    return _add_document(item, person, page, back)
+
+
+@bp.post("/my/contracts/<int:application_id>/complete")
+@login_required
+def complete(application_id: int) -> Response:
+    """The documents asked for are added: the application is complete again."""
+    actor = logged_in_actor()
+    person = current_user.person
+    item = service.own_application(actor, person, application_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        service.send_missing_documents(item, person)
+    except service.ApplicationRefusal as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+    else:
+        db.session.commit()
+        notifications.deliver()
+        flash(_("The documents were sent to the utility."), "success")
+    return redirect(url_for("contracts.application", application_id=item.id), code=303)
+
+
+@bp.route("/my/contracts/<int:application_id>/withdraw", methods=["GET", "POST"])
+@login_required
+def withdraw(application_id: int) -> Response | str:
+    actor = logged_in_actor()
+    person = current_user.person
+    item = service.own_application(actor, person, application_id)
+    back = url_for("contracts.application", application_id=item.id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            service.withdraw(item, person)
+        except service.ApplicationRefusal as refusal:
+            db.session.rollback()
+            flash(refusal.message, "error")
+            return redirect(back, code=303)
+        db.session.commit()
+        notifications.deliver()
+        flash(_("The application was withdrawn."), "success")
+        return redirect(url_for("contracts.index"), code=303)
+    return render_template("contracts/withdraw.html", application=item, form=form, back=back)
+
+
+@bp.get("/my/contracts/<int:application_id>/documents/<int:document_id>")
+@login_required
+def document(application_id: int, document_id: int) -> Response:
+    actor = logged_in_actor()
+    item = service.own_application(actor, current_user.person, application_id)
+    found = next((d for d in item.documents if d.id == document_id), None)
+    if found is None:
+        abort(404)
+    return download(uploads.read(found.file), found.file.content_type,
+                    found.file.original_name)
