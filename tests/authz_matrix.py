@@ -85,6 +85,12 @@ def managers() -> dict[str, tuple[Outcome, Outcome]]:
     return table
 
 
+def managers_with(own: Outcome) -> dict[str, tuple[Outcome, Outcome]]:
+    table = managers()
+    table[MARI] = table[KATI] = (own, HIDDEN)
+    return table
+
+
 def readers(own: Outcome = OK) -> dict[str, tuple[Outcome, Outcome]]:
     """Sending readings (ITB 1): every customer role at their own sites; staff none."""
     table = logged_in(HIDDEN)
@@ -275,4 +281,31 @@ MATRIX: dict[tuple[str, str], Row] = {
         obj("application_id")),
     ("contract_review.document", "GET"): Row(staff_only(CLERK, ADMIN),
                                               obj("application_id", "document_id")),
+    ("contract_review.draft", "GET"): Row(staff_only(CLERK, ADMIN), obj("application_id")),
+    ("contract_review.draft", "POST"): Row(
+        {**staff_only(CLERK, ADMIN), CLERK: (422, 422), ADMIN: (422, 422)},
+        obj("application_id")),
+    ("contract_review.draft_pdf", "GET"): Row(staff_only(CLERK, ADMIN), obj("application_id")),
+    ("contracts.draft_pdf", "GET"): Row(own_only(), obj("application_id")),
+    # Without the tick, or without the signed file: sent back.
+    ("contracts.accept", "POST"): Row(own_only(422), obj("application_id")),
+    ("contracts.signed", "POST"): Row(own_only(422), obj("application_id")),
+    # A contract (KEE §6-§7): its customer and the owners and managers of its sites;
+    # Peeter, a user, has no access to contract data (ITB 2). A POST without its fields
+    # is sent back (422); reopening an open supply or renewing a contract in force is
+    # said and back to the page.
+    ("contracts.contract", "GET"): Row(managers(), obj("contract_id")),
+    ("contracts.sale", "POST"): Row(managers_with(422), obj("contract_id")),
+    ("contracts.close", "POST"): Row(managers_with(422), obj("contract_id")),
+    ("contracts.reopen", "POST"): Row(managers(), obj("contract_id")),
+    ("contracts.renew", "POST"): Row(managers(), obj("contract_id")),
+    ("contracts.end", "GET"): Row(managers(), obj("contract_id")),
+    ("contracts.end", "POST"): Row(managers_with(422), obj("contract_id")),
+    ("contracts.notice", "GET"): Row(managers(), obj("contract_id", "event_id")),
+    ("contract_review.contract", "GET"): Row(staff_only(CLERK, ADMIN), obj("contract_id")),
+    ("contract_review.terminate", "POST"): Row(
+        {**staff_only(CLERK, ADMIN), CLERK: (422, 422), ADMIN: (422, 422)},
+        obj("contract_id")),
+    ("contract_review.notice", "GET"): Row(staff_only(CLERK, ADMIN),
+                                            obj("contract_id", "event_id")),
 }

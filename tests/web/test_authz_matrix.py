@@ -43,6 +43,8 @@ from webapp.models import (
     ContractApplication,
     ContractApplicationStatus,
     ContractDocument,
+    ContractEvent,
+    ContractEventKind,
     Customer,
     DocumentKind,
     HouseType,
@@ -57,6 +59,7 @@ from webapp.models import (
     RebateRun,
     RebateRunStatus,
     RebateStatus,
+    ServiceContract,
     Site,
     SiteGroup,
     SiteGroupMember,
@@ -169,9 +172,20 @@ def objects_at(site_code: str, customer_code: str, person_code: str) -> dict[str
     db.session.flush()
     rebate = _rebate_objects(site, customer, owner_id)
     contract = _contract_objects(owner_id)
+    service_contract = db.session.scalar(
+        select(ServiceContract).join(ServiceContract.sites).where(Site.id == site.id))
+    assert service_contract is not None
+    notice = ContractEvent(kind=ContractEventKind.UTILITY_TERMINATION,
+                           effective_on=dt.date(2099, 1, 1),
+                           notice_file=uploads.store(uploads.check_upload(
+                               io.BytesIO(MINIMAL_PDF), "notice.pdf", 1024), owner_id))
+    service_contract.events.append(notice)
+    db.session.flush()
     return {
         **rebate,
         **contract,
+        "contract_id": service_contract.id,
+        "event_id": notice.id,
         "kind": "customer",
         "site": site.id,
         "site_id": site.id,
@@ -244,6 +258,7 @@ def _contract_objects(person_id: int) -> dict[str, Any]:
         applicant_id=person_id, status=ContractApplicationStatus.RECEIVED,
         cadastral_number="34901:010:0555", address="Uus tn 5",
         submitted_at=dt.datetime.now(dt.UTC), complete_at=dt.datetime.now(dt.UTC),
+        draft_file=uploads.store(checked, person_id), draft_number="L-2026-9999",
         documents=[ContractDocument(kind=DocumentKind.OWNERSHIP,
                                     file=uploads.store(checked, person_id))])
     draft = db.session.scalar(select(ContractApplication).where(

@@ -398,3 +398,178 @@ def test_messages_that_could_not_go_out_are_sent_again(
     db.session.expire_all()
     assert db.session.scalar(select(Notification.sent_at)) is not None
     assert len(outbox) == 1
+
+
+# --------------------------------------------------------------------------- the draft contract
+
+
+def pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    return " ".join(text.split())  # lines wrap anywhere
+
+
+def draft_fields(**changes: str) -> dict[str, str]:
+    fields = {"site_code": "TK-30001", "meter_number": "00999001",
+              "contract_number": "L-2026-0500",
+              "start_date": dt.date.today().isoformat(), "end_date": "",
+              "reading_cycle_months": "1"}
+    fields.update(changes)
+    return fields
+
+
+def drafted(login: Login, **changes: str) -> ContractApplication:
+    application = sent(login(MARI))
+    url = f"/staff/contracts/{application.id}/draft"
+    response = post(login(CLERK), url, draft_fields(**changes))
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return the_application()
+
+
+def test_the_clerk_prepares_the_draft_with_a_suggested_number(login: Login,
+                                                              outbox: list[Message]) -> None:
+    application = sent(login(MARI))
+    clerk = login(CLERK)
+    page = clerk.get(f"/staff/contracts/{application.id}/draft").get_data(as_text=True)
+    assert f'value="L-{dt.date.today().year}-0001"' in page  # the demo's are of 2019
+    response = post(clerk, f"/staff/contracts/{application.id}/draft", draft_fields())
+    assert response.status_code == 303
+    application = the_application()
+    assert application.status is S.DRAFT_SENT
+    assert application.site is not None and application.site.code == "TK-30001"
+    assert application.site.property.cadastral_number == "34901:010:0555"
+    assert [meter.number for meter in application.site.meters] == ["00999001"]
+    assert application.draft_file is not None
+    text = pdf_text(contract_applications.draft_download(application)[0])
+    for expected in ("L-2026-0500", "Uus tn 5", "34901:010:0555", "00999001",
+                     "kanalisatsiooni kasutamise eeskiri", "Kuressaare Linnavolikogu",
+                     "KEE §5(1)", "Saare Vesi AS"):
+        assert expected in text, expected
+    assert "draft contract" in outbox[-1].body or "lepingu" in outbox[-1].body.lower()
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"start_date": "2000-01-01"}, "The contract cannot start before today."),
+    ({"site_code": "TK-10001"}, "The site has a contract in force on the start day"),
+    ({"contract_number": "L-2019-0001"}, "This contract number is taken."),
+    ({"meter_number": "00123456"}, "This meter is registered at another site."),
+    ({"reading_cycle_months": "13"}, "Enter a whole number from 1 to 12."),
+    ({"start_date": "31.02.2026"}, "Enter the date as dd.mm.yyyy."),
+    ({"site_code": ""}, "Enter the site"),
+])
+def test_a_draft_that_breaks_a_rule_is_refused_and_nothing_is_made(
+        login: Login, changes: dict[str, str], message: str) -> None:
+    from webapp.models import Site
+
+    application = sent(login(MARI))
+    url = f"/staff/contracts/{application.id}/draft"
+    response = post(login(CLERK), url, draft_fields(**changes))
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert the_application().status is S.RECEIVED
+    assert db.session.scalar(select(Site).where(Site.code == "TK-30001")) is None
+
+
+def test_the_applicant_accepts_and_the_site_is_theirs(login: Login) -> None:
+    application = drafted(login)
+    mari = login(MARI)
+    page_url = f"/my/contracts/{application.id}"
+    page = mari.get(page_url).get_data(as_text=True)
+    assert 'data-testid="draft-pdf"' in page
+    assert mari.get(page_url + "/draft.pdf").mimetype == "application/pdf"
+    assert login(KATI).get(page_url + "/draft.pdf").status_code == 404
+    assert post(mari, page_url + "/accept", {}, page_url).status_code == 422
+    assert the_application().status is S.DRAFT_SENT
+    assert post(mari, page_url + "/accept", {"accept": "y"}, page_url).status_code == 303
+    application = the_application()
+    assert application.status is S.SIGNED
+    assert application.accepted_with == "portal: mID"  # the login's eID method
+    contract = application.contract
+    assert contract is not None and contract.number == "L-2026-0500"
+    assert [site.code for site in contract.sites] == ["TK-30001"]
+    # In force from today: the site and its meter are in her portal, as the owner.
+    home = login(MARI).get("/my").get_data(as_text=True)
+    assert "Uus tn 5" in home and "00999001" in home
+    # A draft is accepted once.
+    assert post(mari, page_url + "/accept", {"accept": "y"}, page_url).status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(
+        __import__("webapp.models", fromlist=["ServiceContract"]).ServiceContract)) == 4
+
+
+def asice(signed: bool = True) -> bytes:
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as container:
+        container.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.etsi.asic-e+zip",
+                           compress_type=zipfile.ZIP_STORED)
+        container.writestr("leping.pdf", PDF)
+        if signed:
+            container.writestr("META-INF/signatures0.xml", "<XAdESSignatures/>")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("content", "name", "accepted"), [
+    (asice(), "leping.asice", True),
+    (asice(), "leping.bdoc", True),
+    (PDF, "leping-allkirjastatud.pdf", True),
+    (asice(signed=False), "leping.asice", False),
+    (b"PK\x03\x04not a zip", "leping.asice", False),
+    (b"MZ\x90\x00", "leping.bdoc", False),
+])
+def test_the_draft_comes_back_signed_as_a_digidoc_container_or_a_pdf(
+        login: Login, content: bytes, name: str, accepted: bool) -> None:
+    application = drafted(login)
+    mari = login(MARI)
+    page_url = f"/my/contracts/{application.id}"
+    response = post(mari, page_url + "/signed", {"file": (io.BytesIO(content), name)},
+                    page_url)
+    application = the_application()
+    if accepted:
+        assert response.status_code == 303
+        assert application.status is S.SIGNED
+        signed_copy = application.documents[-1]
+        assert signed_copy.kind.value == "signed_contract"
+        assert contract_applications.uploads.read(signed_copy.file) == content  # as is
+    else:
+        assert response.status_code == 422
+        assert "not a DigiDoc container" in response.get_data(as_text=True)
+        assert application.status is S.DRAFT_SENT
+
+
+def test_the_draft_is_in_the_customers_language_with_the_binding_estonian_text(
+        login: Login) -> None:
+    from webapp.models import Person
+
+    mari = db.session.scalar(select(Person).where(Person.personal_code == MARI))
+    mari.locale = "ru"  # type: ignore[union-attr]
+    db.session.commit()
+    application = drafted(login)
+    text = pdf_text(contract_applications.draft_download(application)[0])
+    assert "Договор на обслуживание" in text or "договор" in text.lower()
+    assert "Teenusleping L-2026-0500" in text  # the Estonian text follows, binding
+
+
+def test_a_new_owner_who_applies_after_7_days_is_marked(login: Login) -> None:
+    mari = login(MARI)
+    mari.get("/my/contracts/apply")
+    acquired = dt.date.today() - dt.timedelta(days=20)
+    assert step(mari, "kind", {"kind": "change_of_owner", "party": "self",
+                               "acquired_on": acquired.isoformat()}).status_code == 303
+    for name, data in (("property", PROPERTY), ("contact", CONTACT)):
+        assert step(mari, name, data).status_code == 303
+    assert document(mari).status_code == 303
+    assert step(mari, "send", {}).status_code == 303
+    application = the_application()
+    assert contract_applications.applied_late(application)
+    page = login(CLERK).get(f"/staff/contracts/{application.id}").get_data(as_text=True)
+    assert "applied later than 7 days after acquiring (KEE §6(1))" in page
+
+
+def test_a_change_of_owner_needs_the_day_of_acquiring(login: Login) -> None:
+    mari = login(MARI)
+    mari.get("/my/contracts/apply")
+    step(mari, "kind", {"kind": "change_of_owner", "party": "self"})
+    page = mari.get("/my/contracts/apply/send").get_data(as_text=True)
+    assert "Give the day you acquired the property (KEE §6(1))." in page

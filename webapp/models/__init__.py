@@ -3,7 +3,13 @@
 from webapp.models.api import ApiIdempotentRequest, ApiKey
 from webapp.models.audit import AuditEvent
 from webapp.models.base import Base
-from webapp.models.contract import ServiceContract, contract_site
+from webapp.models.contract import (
+    ContractEvent,
+    ContractEventKind,
+    ServiceContract,
+    TerminationGround,
+    contract_site,
+)
 from webapp.models.contract_application import (
     OPEN_APPLICATION_STATUSES,
     ContractApplication,
@@ -58,6 +64,8 @@ __all__ = [
     "ContractApplicationKind",
     "ContractApplicationStatus",
     "ContractDocument",
+    "ContractEvent",
+    "ContractEventKind",
     "ContractStatus",
     "Customer",
     "DocumentKind",
@@ -93,6 +101,7 @@ __all__ = [
     "StaffRoleKind",
     "StoredFile",
     "TemporaryPurpose",
+    "TerminationGround",
     "Utility",
     "contract_site",
 ]

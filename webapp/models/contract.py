@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.models.base import Base
+from webapp.models.base import Base, Timestamp, utcnow
 from webapp.models.enums import ContractStatus, enum_column
 from webapp.models.party import Customer
 from webapp.models.property import Site
+from webapp.models.stored_file import StoredFile
 
 contract_site = Table(
     "contract_site",
@@ -44,6 +46,8 @@ class ServiceContract(Base):
 
     customer: Mapped[Customer] = relationship()
     sites: Mapped[list[Site]] = relationship(secondary=contract_site, order_by=Site.code)
+    events: Mapped[list[ContractEvent]] = relationship(
+        back_populates="contract", order_by="ContractEvent.id")
 
     def is_in_force(self, on: dt.date) -> bool:
         return (
@@ -51,3 +55,51 @@ class ServiceContract(Base):
             and self.start_date <= on
             and (self.end_date is None or on <= self.end_date)
         )
+
+
+class ContractEventKind(enum.StrEnum):
+    SALE_NOTICE = "sale_notice"  # KEE §6(1): the customer sells; the contract ends
+    TERMINATION = "termination"  # KEE §6(1): at the customer's request
+    UTILITY_TERMINATION = "utility_termination"  # KEE §6(3)-(4), with a written notice
+    CLOSURE = "closure"  # KEE §6(2): supply closed for up to a year
+    REOPENING = "reopening"  # KEE §6(2): supply open again
+
+
+class TerminationGround(enum.StrEnum):
+    """KEE §6(3) 1)-7): why the utility may end a contract."""
+
+    CAUSES_NOT_REMOVED = "1"
+    UNAUTHORISED_REBUILDING = "2"
+    DEMOLITION = "3"
+    LIQUIDATION = "4"
+    BANKRUPTCY = "5"
+    OWNER_DIED = "6"
+    CONTRACT_GROUNDS = "7"
+
+
+class ContractEvent(Base):
+    """A change of a contract in force: a sale notified, a termination, a temporary
+    closure of the supply and its reopening. The contract's dates say the result; the
+    events say who asked, when and why."""
+
+    __tablename__ = "contract_event"
+    __table_args__ = (
+        CheckConstraint("until IS NULL OR until >= effective_on", name="valid_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("service_contract.id"), index=True)
+    kind: Mapped[ContractEventKind] = mapped_column(
+        enum_column(ContractEventKind, "contract_event_kind"))
+    occurred_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    effective_on: Mapped[dt.date]
+    until: Mapped[dt.date | None]  # a closure's planned end
+    ground: Mapped[TerminationGround | None] = mapped_column(
+        enum_column(TerminationGround, "termination_ground"))
+    note: Mapped[str | None] = mapped_column(Text)
+    new_owner: Mapped[str | None] = mapped_column(String(255))
+    notice_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))
+
+    contract: Mapped[ServiceContract] = relationship(back_populates="events")
+    notice_file: Mapped[StoredFile | None] = relationship()

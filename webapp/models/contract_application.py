@@ -20,6 +20,7 @@ from webapp.models.base import Base, Timestamp, utcnow
 from webapp.models.contract import ServiceContract
 from webapp.models.enums import enum_column
 from webapp.models.party import Company, Person
+from webapp.models.property import Site
 from webapp.models.stored_file import StoredFile
 
 
@@ -28,6 +29,7 @@ class ContractApplicationKind(enum.StrEnum):
     CHANGE_OF_OWNER = "change_of_owner"  # KEE §6(1): the new owner applies
     ADDITIONAL_SITE = "additional_site"  # KEE §10(2): one more site under the contract
     TEMPORARY = "temporary"  # KEE §5(1), §30: fixed-term, temporary use
+    RENEWAL = "renewal"  # KEE §7(1): within a year of the end, no new connection contract
 
 
 class TemporaryPurpose(enum.StrEnum):
@@ -79,6 +81,10 @@ class ContractApplication(Base):
         CheckConstraint("residents IS NULL OR residents >= 0", name="residents_not_negative"),
         CheckConstraint("period_end IS NULL OR period_start IS NULL OR period_end >= period_start",
                         name="period_range"),
+        CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
+                        name="contract_range"),
+        CheckConstraint("reading_cycle_months IS NULL OR reading_cycle_months BETWEEN 1 AND 12",
+                        name="reading_cycle_range"),
         Index("ix_contract_application_status", "status", "complete_at"),
         # One draft being filled per person at a time: continuing it, not a second.
         Index("uq_contract_application_one_draft", "applicant_id", unique=True,
@@ -119,6 +125,15 @@ class ContractApplication(Base):
     # KEE §5(3): the draft's days count from the day the application is complete.
     complete_at: Mapped[Timestamp | None]
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    # The draft contract's terms, as the clerk set them: accepting it makes exactly
+    # this contract (KEE §5(3)).
+    draft_number: Mapped[str | None] = mapped_column(String(40))
+    # A renewal (KEE §7): the contract it renews.
+    renews_id: Mapped[int | None] = mapped_column(ForeignKey("service_contract.id"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
+    start_date: Mapped[dt.date | None]
+    end_date: Mapped[dt.date | None]
+    reading_cycle_months: Mapped[int | None]
     draft_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))
     draft_sent_at: Mapped[Timestamp | None]
     contract_id: Mapped[int | None] = mapped_column(ForeignKey("service_contract.id"))
@@ -129,8 +144,10 @@ class ContractApplication(Base):
     applicant: Mapped[Person] = relationship(foreign_keys=[applicant_id])
     company: Mapped[Company | None] = relationship()
     assigned_to: Mapped[Person | None] = relationship(foreign_keys=[assigned_to_id])
+    site: Mapped[Site | None] = relationship()
     draft_file: Mapped[StoredFile | None] = relationship()
-    contract: Mapped[ServiceContract | None] = relationship()
+    contract: Mapped[ServiceContract | None] = relationship(foreign_keys=[contract_id])
+    renews: Mapped[ServiceContract | None] = relationship(foreign_keys=[renews_id])
     documents: Mapped[list[ContractDocument]] = relationship(
         back_populates="application", order_by="ContractDocument.id",
         cascade="all, delete-orphan")

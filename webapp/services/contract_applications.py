@@ -10,6 +10,7 @@ the notifications.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,15 +34,25 @@ from webapp.models import (
     ContractApplicationKind,
     ContractApplicationStatus,
     ContractDocument,
+    ContractStatus,
+    Customer,
     DocumentKind,
     InvoiceDelivery,
+    LoginSession,
+    Meter,
+    MeterKind,
+    MeterStatus,
     Person,
+    Property,
+    ServiceContract,
+    Site,
     StaffRole,
     StaffRoleKind,
+    contract_site,
 )
 from webapp.models.base import utcnow
-from webapp.services import uploads
-from webapp.services.access import TALLINN
+from webapp.services import contract_documents, uploads
+from webapp.services.access import TALLINN, contract_in_force
 from webapp.services.audit import record
 from webapp.services.backoffice import CONTRACT_APPLICATION, purpose_text
 from webapp.services.notifications import notify
@@ -66,6 +77,7 @@ KIND_NAMES = {
     ContractApplicationKind.CHANGE_OF_OWNER: _l("a contract after a change of owner"),
     ContractApplicationKind.ADDITIONAL_SITE: _l("an additional site under my contract"),
     ContractApplicationKind.TEMPORARY: _l("a fixed-term contract for temporary use"),
+    ContractApplicationKind.RENEWAL: _l("the renewal of my ended contract"),
 }
 DOCUMENT_NAMES = {
     DocumentKind.OWNERSHIP: _l("proof of ownership or of the right of use"),
@@ -82,6 +94,12 @@ EVENT_NAMES = {
     "assigned": _l("A clerk was assigned to the application."),
     "rejected": _l("The utility rejected the application."),
     "withdrawn": _l("The application was withdrawn."),
+    "draft_sent": _l("The utility sent the draft contract: read it and accept it in the "
+                     "portal, or send it back signed."),
+    "accepted": _l("You accepted the contract in the portal; it is in force from its start "
+                   "day."),
+    "signed_uploaded": _l("The signed contract was received; it is in force from its start "
+                          "day."),
 }
 
 
@@ -261,6 +279,23 @@ def draft_due(application: ContractApplication) -> dt.date | None:
     return deadlines.due(deadlines.DeadlineId.DRAFT_CONTRACT, received)
 
 
+def new_owner_due(application: ContractApplication) -> dt.date | None:
+    """KEE §6(1): a new owner applies within 7 days of acquiring the property."""
+    if application.kind is not ContractApplicationKind.CHANGE_OF_OWNER or (
+            application.acquired_on is None):
+        return None
+    return deadlines.due(deadlines.DeadlineId.NEW_OWNER_APPLICATION, application.acquired_on)
+
+
+def applied_late(application: ContractApplication) -> bool:
+    """A new owner who applied after the 7 days: the use in between was without a
+    contract (KEE §6(1)), which the acts issue's act is for."""
+    due = new_owner_due(application)
+    if due is None or application.submitted_at is None:
+        return False
+    return application.submitted_at.astimezone(TALLINN).date() > due
+
+
 def is_overdue(application: ContractApplication, today: dt.date) -> bool:
     due = draft_due(application)
     return due is not None and today > due
@@ -383,11 +418,14 @@ def _event(application: ContractApplication, kind: str, status: ContractApplicat
         _notify(application, kind, note)
 
 
+def _locale(person: Person) -> str:
+    return person.locale if person.locale in ("et", "en", "ru") else "et"
+
+
 def _notify(application: ContractApplication, kind: str, note: str | None) -> None:
     """Tell the applicant, in their language, with a link to the application."""
     person = application.applicant
-    locale = person.locale if person.locale in ("et", "en", "ru") else "et"
-    with force_locale(locale):
+    with force_locale(_locale(person)):
         subject = _("Service contract application no. %(number)s: %(status)s",
                     number=application.id, status=STATUS_NAMES[application.status])
         lines = [str(EVENT_NAMES.get(kind, kind))]
@@ -402,3 +440,203 @@ def _notify(application: ContractApplication, kind: str, note: str | None) -> No
 
 def history(application: ContractApplication) -> list[ContractApplicationEvent]:
     return list(application.events)
+
+
+# --------------------------------------------------------------------------- the draft contract
+
+
+@dataclass(frozen=True)
+class DraftTerms:
+    """What the clerk sets for the draft: the site (one in the register, or a new one
+    at the application's property), a meter to register, and the contract's terms."""
+
+    site_code: str
+    contract_number: str
+    start_date: dt.date
+    end_date: dt.date | None
+    reading_cycle_months: int
+    meter_number: str | None = None
+
+
+def next_contract_number(today: dt.date) -> str:
+    """The next free number of the year, as the utility numbers them: L-2026-0001."""
+    prefix = f"L-{today.year}-"
+    taken = set(db.session.scalars(
+        select(ServiceContract.number).where(ServiceContract.number.like(f"{prefix}%"))))
+    taken |= set(db.session.scalars(
+        select(ContractApplication.draft_number)
+        .where(ContractApplication.draft_number.like(f"{prefix}%"))))
+    serial = 1
+    while f"{prefix}{serial:04d}" in taken:
+        serial += 1
+    return f"{prefix}{serial:04d}"
+
+
+def suggested_terms(application: ContractApplication, today: dt.date) -> DraftTerms:
+    """The form's starting point: the property's one site if the register has it, the
+    start the applicant wished (not before today), a temporary contract's period."""
+    sites = list(db.session.scalars(
+        select(Site).join(Property).where(
+            Property.cadastral_number == application.cadastral_number)))
+    code = sites[0].code if len(sites) == 1 else ""
+    cycle = 1
+    if application.renews is not None and application.renews.sites:  # KEE §7(1): as it was
+        code = application.renews.sites[0].code
+        cycle = application.renews.reading_cycle_months
+    start = max(application.wanted_start or today, today)
+    if application.kind is ContractApplicationKind.TEMPORARY and application.period_start:
+        start = max(application.period_start, today)
+    return DraftTerms(
+        site_code=code, contract_number=next_contract_number(today), start_date=start,
+        end_date=application.period_end
+        if application.kind is ContractApplicationKind.TEMPORARY else None,
+        reading_cycle_months=cycle)
+
+
+def prepare_draft(actor: Actor, application: ContractApplication, terms: DraftTerms,
+                  today: dt.date) -> None:
+    """Register the site (and meter) if new, render the draft contract as a PDF kept
+    under its SHA-256, and send it to the applicant (KEE §5(3))."""
+    _staff(actor)
+    if application.status is not S.RECEIVED:
+        raise ApplicationRefusal(_("A draft is prepared for a complete application that "
+                                   "waits for it."))
+    if terms.start_date < today:
+        raise ApplicationRefusal(_("The contract cannot start before today."), ["start_date"])
+    if application.kind is ContractApplicationKind.TEMPORARY and terms.end_date is None:
+        raise ApplicationRefusal(_("A fixed-term contract needs its end (KEE §30)."),
+                                 ["end_date"])
+    if terms.end_date is not None and terms.end_date < terms.start_date:
+        raise ApplicationRefusal(_("The end cannot be before the start."), ["end_date"])
+    number = terms.contract_number.strip()
+    if db.session.scalar(select(ServiceContract.id).where(ServiceContract.number == number)) \
+            or db.session.scalar(select(ContractApplication.id).where(
+                ContractApplication.draft_number == number,
+                ContractApplication.id != application.id)):
+        raise ApplicationRefusal(_("This contract number is taken."), ["contract_number"])
+    site = _draft_site(application, terms)
+    if terms.meter_number:
+        _register_meter(site, terms.meter_number.strip(), terms.start_date)
+    application.draft_number = number
+    application.site = site
+    application.start_date, application.end_date = terms.start_date, terms.end_date
+    application.reading_cycle_months = terms.reading_cycle_months
+    application.draft_sent_at = utcnow()  # the PDF is dated with it
+    db.session.flush()
+    data = contract_documents.draft_contract_pdf(application)
+    stored = uploads.store(uploads.Checked(data, uploads.PDF, hashlib.sha256(data).hexdigest(),
+                                           f"{number}.pdf"), actor.person_id)
+    application.draft_file = stored
+    _audit(actor, application, "send_draft_contract", None,
+           {"number": number, "site": site.code, "start_date": terms.start_date,
+            "end_date": terms.end_date, "sha256": stored.sha256})
+    _event(application, "draft_sent", S.DRAFT_SENT, actor.person_id)
+
+
+def _draft_site(application: ContractApplication, terms: DraftTerms) -> Site:
+    """The site in the register with that code, or a new one at the application's
+    property (the property too, if the register lacks it)."""
+    code = terms.site_code.strip()
+    if not code:
+        raise ApplicationRefusal(_("Enter the site's code."), ["site_code"])
+    site = db.session.scalar(select(Site).where(Site.code == code))
+    if site is not None:
+        holder = db.session.scalar(
+            select(ServiceContract.number).join(contract_site)
+            .where(contract_site.c.site_id == site.id,
+                   contract_in_force(terms.start_date)))
+        if holder is not None:
+            raise ApplicationRefusal(
+                _("The site has a contract in force on the start day (%(number)s): it ends "
+                  "first, or the contract starts later.", number=holder), ["site_code"])
+        return site
+    place = db.session.scalar(select(Property).where(
+        Property.cadastral_number == application.cadastral_number))
+    if place is None:
+        place = Property(cadastral_number=application.cadastral_number or "",
+                         address=application.address or "")
+        db.session.add(place)
+    site = Site(code=code, property=place, address=application.address or place.address)
+    db.session.add(site)
+    db.session.flush()
+    return site
+
+
+def _register_meter(site: Site, number: str, installed_on: dt.date) -> Meter:
+    meter = db.session.scalar(select(Meter).where(Meter.number == number))
+    if meter is not None:
+        if meter.site_id != site.id:
+            raise ApplicationRefusal(_("This meter is registered at another site."),
+                                     ["meter_number"])
+        return meter
+    # KEE §37(1): the utility installs the meter within 5 working days of the contract;
+    # registered here with the planned day, its seal and verification come with the act.
+    meter = Meter(number=number, site_id=site.id, kind=MeterKind.COLD_WATER,
+                  installed_on=installed_on, status=MeterStatus.ACTIVE)
+    db.session.add(meter)
+    db.session.flush()
+    return meter
+
+
+def draft_download(application: ContractApplication) -> tuple[bytes, str]:
+    if application.draft_file is None:
+        abort(404)
+    return uploads.read(application.draft_file), application.draft_file.original_name
+
+
+def _customer_for(application: ContractApplication) -> Customer:
+    """The contract's customer: the applicant or their company, known or new."""
+    if application.company_id is not None:
+        customer = db.session.scalar(select(Customer).where(
+            Customer.company_id == application.company_id))
+        party: dict[str, Any] = {"company_id": application.company_id}
+    else:
+        customer = db.session.scalar(select(Customer).where(
+            Customer.person_id == application.applicant_id))
+        party = {"person_id": application.applicant_id}
+    if customer is None:
+        customer = Customer(**party, email=application.email,
+                            locale=_locale(application.applicant))
+        db.session.add(customer)
+        db.session.flush()
+    return customer
+
+
+def _sign(application: ContractApplication, person: Person, accepted_with: str,
+          kind: str) -> ServiceContract:
+    if application.status is not S.DRAFT_SENT:
+        raise ApplicationRefusal(_("There is no draft contract waiting to be signed."))
+    if application.site is None or application.start_date is None:
+        raise ApplicationRefusal(_("There is no draft contract waiting to be signed."))
+    contract = ServiceContract(
+        number=application.draft_number or next_contract_number(application.start_date),
+        customer=_customer_for(application), start_date=application.start_date,
+        end_date=application.end_date, status=ContractStatus.ACTIVE,
+        reading_cycle_months=application.reading_cycle_months or 1,
+        sites=[application.site])
+    db.session.add(contract)
+    db.session.flush()
+    application.contract = contract
+    application.accepted_at = utcnow()
+    application.accepted_with = accepted_with[:100]
+    _event(application, kind, S.SIGNED, person.id)
+    return contract
+
+
+def accept(application: ContractApplication, person: Person, login: LoginSession | None
+           ) -> ServiceContract:
+    """The applicant accepts the draft in the portal: recorded with the time and the
+    eID method of the login (TARA's amr, e.g. mID, smartid, idcard)."""
+    method = (login.amr or login.acr or "eID") if login is not None else "eID"
+    return _sign(application, person, f"portal: {method}", "accepted")
+
+
+def upload_signed(application: ContractApplication, person: Person,
+                  checked: uploads.Checked) -> ServiceContract:
+    """The draft comes back signed, as a DigiDoc container or a signed PDF, kept as is."""
+    if application.status is not S.DRAFT_SENT:
+        raise ApplicationRefusal(_("There is no draft contract waiting to be signed."))
+    document = ContractDocument(kind=DocumentKind.SIGNED_CONTRACT,
+                                file=uploads.store(checked, person.id))
+    application.documents.append(document)
+    return _sign(application, person, f"signed file: {checked.name}", "signed_uploaded")

@@ -17,13 +17,13 @@ import hashlib
 import io
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
 
 from webapp.extensions import db
@@ -32,9 +32,13 @@ from webapp.models import StoredFile
 PDF = "application/pdf"
 JPEG = "image/jpeg"
 PNG = "image/png"
+# A DigiDoc container (.asice, .bdoc): ASiC-E, a ZIP whose first entry, stored
+# uncompressed, is "mimetype" naming it, with its signatures under META-INF/.
+ASICE = "application/vnd.etsi.asic-e+zip"
 DOCUMENT_TYPES = (PDF, JPEG, PNG)
-TYPE_NAMES = {PDF: "PDF", JPEG: "JPEG", PNG: "PNG"}
-EXTENSIONS = {PDF: ".pdf", JPEG: ".jpg", PNG: ".png"}
+SIGNED_TYPES = (PDF, ASICE)
+TYPE_NAMES = {PDF: "PDF", JPEG: "JPEG", PNG: "PNG", ASICE: "ASiC-E"}
+EXTENSIONS = {PDF: ".pdf", JPEG: ".jpg", PNG: ".png", ASICE: ".asice"}
 MEGABYTE = 1024 * 1024
 CHUNK = 64 * 1024
 NAME_LENGTH = 255
@@ -80,6 +84,8 @@ def content_type_of(data: bytes) -> str | None:
     """The type the bytes are, among the document types, or None."""
     if data.startswith(b"%PDF-"):
         return PDF if b"%%EOF" in data[-PDF_TAIL:] else None
+    if data.startswith(b"PK\x03\x04"):
+        return ASICE if _is_asice(data) else None
     if data.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")):
         try:
             with Image.open(io.BytesIO(data)) as image:
@@ -94,13 +100,26 @@ def content_type_of(data: bytes) -> str | None:
     return None
 
 
+def _is_asice(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as container:
+            entries = container.infolist()
+            if not entries or entries[0].filename != "mimetype":
+                return False
+            if entries[0].compress_type != zipfile.ZIP_STORED:
+                return False
+            if container.read("mimetype").strip() != ASICE.encode():
+                return False
+            return any(entry.filename.startswith("META-INF/")
+                       and "signatures" in entry.filename for entry in entries)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return False
+
+
 def _clean_name(name: str | None, content_type: str) -> str:
     base = os.path.basename((name or "").replace("\\", "/")).strip()
     base = "".join(ch for ch in base if ch.isprintable())[:NAME_LENGTH]
     return base or f"document{EXTENSIONS[content_type]}"
-
-
-ALLOWED_MESSAGE = _l("Only PDF, JPEG and PNG files are accepted.")
 
 
 def check_upload(stream: IO[bytes], name: str | None, max_bytes: int,
@@ -111,6 +130,9 @@ def check_upload(stream: IO[bytes], name: str | None, max_bytes: int,
         raise UploadRefused(_("The file is empty."))
     content_type = content_type_of(data)
     if content_type is None or content_type not in allowed:
+        if allowed == SIGNED_TYPES:
+            raise UploadRefused(_("This file is not a DigiDoc container (.asice, .bdoc) or a "
+                                  "PDF (its content was checked, not its name)."))
         raise UploadRefused(
             _("This file is not a PDF, JPEG or PNG document (its content was checked, "
               "not its name).")

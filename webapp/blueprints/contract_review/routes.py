@@ -14,13 +14,19 @@ from werkzeug.wrappers import Response
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
-from webapp.blueprints.contracts.forms import AssignForm, NoteForm
+from webapp.blueprints.contracts.forms import (
+    AssignForm,
+    DraftForm,
+    NoteForm,
+    UtilityTerminationForm,
+)
 from webapp.domain.permissions import Action, Actor, acting_role
 from webapp.extensions import db
-from webapp.models import ContractApplicationStatus
+from webapp.models import ContractApplicationStatus, ServiceContract, TerminationGround
 from webapp.pagination import paginate
 from webapp.responses import download
 from webapp.services import contract_applications as service
+from webapp.services import contracts as contract_service
 from webapp.services import notifications, uploads
 from webapp.services.access import require, today_in_tallinn
 from webapp.services.audit import record
@@ -56,7 +62,8 @@ def queue() -> tuple[str, int]:
     page = paginate(service.queue(actor, status))
     return render_template("contract_review/queue.html", page=page, form=form, today=today,
                            counts=service.queue_counts(actor, today),
-                           due=service.draft_due, overdue=service.is_overdue), 200
+                           due=service.draft_due, overdue=service.is_overdue,
+                           without=contract_service.used_without_contract(today)), 200
 
 
 def _page(actor: Actor, application_id: int, note: NoteForm | None = None,
@@ -166,3 +173,133 @@ def document(application_id: int, document_id: int) -> Response:
     db.session.commit()
     return download(uploads.read(found.file), found.file.content_type,
                     found.file.original_name)
+
+
+@bp.route("/<int:application_id>/draft", methods=["GET", "POST"])
+@login_required
+def draft(application_id: int) -> Response | tuple[str, int]:
+    """The draft contract's terms; sending renders the PDF and tells the applicant."""
+    actor = require(Action.STAFF_HANDLE_CONTRACTS)
+    application = service.application_for_staff(actor, application_id)
+    today = today_in_tallinn()
+    if request.method == "GET":
+        terms = service.suggested_terms(application, today)
+        form = DraftForm(formdata=None, obj=terms)
+        return _draft_page(application, form)
+    form = DraftForm()
+    if not form.validate_on_submit():
+        return _draft_page(application, form, INVALID)
+    terms = service.DraftTerms(
+        site_code=form.site_code.data, contract_number=form.contract_number.data,
+        start_date=form.start_date.data, end_date=form.end_date.data,
+        reading_cycle_months=form.reading_cycle_months.data,
+        meter_number=form.meter_number.data or None)
+    try:
+        service.prepare_draft(actor, application, terms, today)
+    except service.ApplicationRefusal as refusal:
+        db.session.rollback()
+        fields = [name for name in refusal.fields if name in form]
+        for name in fields:
+            form[name].errors = [*form[name].errors, refusal.message]
+        if not fields:
+            flash(refusal.message, "error")
+        return _draft_page(application, form, INVALID)
+    db.session.commit()
+    notifications.deliver()
+    flash(_("The draft contract was sent to the applicant."), "success")
+    return _back(application_id)
+
+
+def _draft_page(application: object, form: DraftForm, status: int = 200) -> tuple[str, int]:
+    return render_template("contract_review/draft.html", application=application,
+                           form=form), status
+
+
+@bp.get("/<int:application_id>/draft.pdf")
+@login_required
+def draft_pdf(application_id: int) -> Response:
+    actor = require(Action.STAFF_HANDLE_CONTRACTS)
+    application = service.application_for_staff(actor, application_id)
+    data, name = service.draft_download(application)
+    return download(data, "application/pdf", name, inline=True)
+
+
+# --------------------------------------------------------------------------- contracts
+
+
+def _contract_page(actor: Actor, contract_id: int, form: UtilityTerminationForm | None = None,
+                   status: int = 200) -> tuple[str, int]:
+    contract = db.session.get(ServiceContract, contract_id)
+    if contract is None:
+        abort(404)
+    record("view_service_contract", "service_contract", contract.id,
+           acting_as=acting_role(actor, Action.STAFF_HANDLE_CONTRACTS),
+           subject_person_id=contract.customer.person_id,
+           purpose=purpose_text(CONTRACT_APPLICATION, None))
+    db.session.commit()
+    form = form or UtilityTerminationForm(formdata=None)
+    form.ground.choices = _grounds()
+    today = today_in_tallinn()
+    return render_template(
+        "contract_review/contract.html", contract=contract, form=form, today=today,
+        ended=contract_service.has_ended(contract, today),
+        closure_state=contract_service.closure(contract, today),
+        event_names=contract_service.EVENT_NAMES,
+        ground_names=contract_service.GROUND_NAMES), status
+
+
+def _grounds() -> list[tuple[str, str]]:
+    return [(ground.value, f"{ground.value}) {name}")
+            for ground, name in contract_service.GROUND_NAMES.items()]
+
+
+@bp.get("/c/<int:contract_id>")
+@login_required
+def contract(contract_id: int) -> tuple[str, int]:
+    actor = require(Action.STAFF_HANDLE_CONTRACTS)
+    return _contract_page(actor, contract_id)
+
+
+@bp.post("/c/<int:contract_id>/terminate")
+@login_required
+def terminate(contract_id: int) -> Response | tuple[str, int]:
+    """KEE §6(3)-(4): the utility ends the contract on a ground, with a written notice."""
+    actor = require(Action.STAFF_HANDLE_CONTRACTS)
+    contract = db.session.get(ServiceContract, contract_id)
+    if contract is None:
+        abort(404)
+    form = UtilityTerminationForm()
+    form.ground.choices = _grounds()
+    if not form.validate_on_submit():
+        return _contract_page(actor, contract_id, form, INVALID)
+    try:
+        contract_service.terminate_by_utility(
+            actor, contract, TerminationGround(form.ground.data), form.end_on.data,
+            form.note.data or "", today_in_tallinn())
+    except contract_service.ContractRefusal as refusal:
+        db.session.rollback()
+        for name in refusal.fields:
+            if name in form:
+                form[name].errors = [refusal.message]
+        if not any(name in form for name in refusal.fields):
+            flash(refusal.message, "error")
+        return _contract_page(actor, contract_id, form, INVALID)
+    db.session.commit()
+    notifications.deliver()
+    flash(_("The contract ends on the day given; the customer was sent the written notice."),
+          "success")
+    return redirect(url_for("contract_review.contract", contract_id=contract_id), code=303)
+
+
+@bp.get("/c/<int:contract_id>/notice/<int:event_id>")
+@login_required
+def notice(contract_id: int, event_id: int) -> Response:
+    require(Action.STAFF_HANDLE_CONTRACTS)
+    contract = db.session.get(ServiceContract, contract_id)
+    if contract is None:
+        abort(404)
+    event = next((e for e in contract.events if e.id == event_id), None)
+    if event is None or event.notice_file is None:
+        abort(404)
+    return download(uploads.read(event.notice_file), "application/pdf",
+                    event.notice_file.original_name, inline=True)

@@ -44,7 +44,9 @@ def _strip(value: Any) -> Any:
 class KindForm(FlaskForm):
     kind = RadioField(
         _l("I apply for"),
-        choices=[SelectChoice(kind.value, KIND_NAMES[kind]) for kind in ContractApplicationKind],
+        # A renewal (KEE §7) starts from the ended contract's page, not here.
+        choices=[SelectChoice(kind.value, KIND_NAMES[kind]) for kind in ContractApplicationKind
+                 if kind is not ContractApplicationKind.RENEWAL],
         default=ContractApplicationKind.NEW.value,
         validators=[InputRequired(_l("Choose what you apply for."))])
     party = RadioField(_l("The customer will be"),
@@ -213,3 +215,81 @@ class NoteForm(FlaskForm):
 
 class AssignForm(FlaskForm):
     clerk = RadioField(_l("Clerk"), validators=[InputRequired(_l("Choose a clerk."))])
+
+
+class DraftForm(FlaskForm):
+    """The clerk's terms of the draft contract (KEE §5(3))."""
+
+    site_code = StringField(_l("Site code"), filters=[_strip],
+                            validators=[InputRequired(_l("Enter the site's code.")),
+                                        Length(max=40)],
+                            render_kw={"autocomplete": "off"})
+    meter_number = StringField(_l("Meter number (optional)"), filters=[_strip],
+                               validators=[Optional(), Length(max=40)],
+                               render_kw={"autocomplete": "off"})
+    contract_number = StringField(_l("Contract number"), filters=[_strip],
+                                  validators=[InputRequired(_l("Enter the contract number.")),
+                                              Length(max=40)],
+                                  render_kw={"autocomplete": "off"})
+    start_date = DateField(_l("In force from"), format=DATE_FORMATS,
+                           validators=[InputRequired(_l("Enter the start day."))],
+                           invalid_value_message=DATE_MESSAGE)
+    end_date = DateField(_l("In force until (a fixed-term contract)"), format=DATE_FORMATS,
+                         validators=[Optional()], invalid_value_message=DATE_MESSAGE)
+    reading_cycle_months = IntegerField(
+        _l("Readings every (months)"), default=1,
+        validators=[InputRequired(_l("Enter a number.")),
+                    NumberRange(1, 12, _l("Enter a whole number from 1 to 12."))],
+        invalid_value_message=_l("Enter a whole number from 1 to 12."))
+
+
+class AcceptForm(FlaskForm):
+    accept = BooleanField(
+        _l("I have read the draft contract and accept it. My acceptance is recorded with "
+           "the time and the eID method of this login."),
+        validators=[InputRequired(_l("Tick the box to accept the contract."))])
+
+
+class SaleForm(FlaskForm):
+    """KEE §6(1): a sale notified at least 14 days ahead."""
+
+    sale_on = DateField(_l("The new owner's day (the day the property passes to them)"),
+                        format=DATE_FORMATS,
+                        validators=[InputRequired(_l("Enter the day."))],
+                        invalid_value_message=DATE_MESSAGE)
+    new_owner = StringField(_l("The new owner (optional)"), filters=[_strip],
+                            validators=[Optional(), Length(max=255)])
+
+
+class ClosureForm(FlaskForm):
+    """KEE §6(2): the supply closed for up to a year."""
+
+    start = DateField(_l("Closed from"), format=DATE_FORMATS,
+                      validators=[InputRequired(_l("Enter the first day."))],
+                      invalid_value_message=DATE_MESSAGE)
+    until = DateField(_l("Closed until"), format=DATE_FORMATS,
+                      validators=[InputRequired(_l("Enter the last day."))],
+                      invalid_value_message=DATE_MESSAGE)
+
+
+class TerminationForm(FlaskForm):
+    """KEE §6(1): the contract ended at the customer's request, with final readings."""
+
+    end_on = DateField(_l("The contract's last day"), format=DATE_FORMATS,
+                       validators=[InputRequired(_l("Enter the last day."))],
+                       invalid_value_message=DATE_MESSAGE)
+    reading_day = DateField(_l("Date of the final readings"), format=DATE_FORMATS,
+                            validators=[InputRequired(_l("Enter the date of the readings."))],
+                            invalid_value_message=DATE_MESSAGE)
+
+
+class UtilityTerminationForm(FlaskForm):
+    """KEE §6(3)-(4): the utility's termination, on a ground, with a written notice."""
+
+    ground = RadioField(_l("Ground (KEE §6(3))"),
+                        validators=[InputRequired(_l("Choose the ground of the termination."))])
+    end_on = DateField(_l("The contract's last day"), format=DATE_FORMATS,
+                       validators=[InputRequired(_l("Enter the last day."))],
+                       invalid_value_message=DATE_MESSAGE)
+    note = TextAreaField(_l("Explanation for the customer (optional)"),
+                         validators=[Optional(), Length(max=2000)])

@@ -17,16 +17,22 @@ from werkzeug.wrappers import Response
 
 from webapp.blueprints.contracts.forms import (
     MYSELF,
+    AcceptForm,
+    ClosureForm,
     ConfirmForm,
     ContactForm,
     DocumentForm,
     KindForm,
     PropertyForm,
+    SaleForm,
+    TerminationForm,
 )
 from webapp.extensions import db
-from webapp.models import ContractApplication, DocumentKind, Person
+from webapp.models import ContractApplication, DocumentKind, Person, ServiceContract
+from webapp.navigation import current_utility
 from webapp.responses import download
 from webapp.services import contract_applications as service
+from webapp.services import contracts as contract_service
 from webapp.services import notifications, uploads
 from webapp.services.access import logged_in_actor, today_in_tallinn
 
@@ -37,16 +43,19 @@ bp.add_app_template_global(service.STATUS_NAMES, "application_status_names")
 bp.add_app_template_global(service.KIND_NAMES, "application_kind_names")
 bp.add_app_template_global(service.DOCUMENT_NAMES, "document_names")
 bp.add_app_template_global(service.EVENT_NAMES, "application_event_names")
+bp.add_app_template_global(service.applied_late, "application_applied_late")
 FORMS = {"kind": KindForm, "property": PropertyForm, "contact": ContactForm}
 
 
 @bp.get("/my/contracts")
 @login_required
 def index() -> str:
-    logged_in_actor()
+    actor = logged_in_actor()
     person = current_user.person
     return render_template("contracts/index.html", draft=service.current_draft(person),
-                           applications=service.applications_of(person))
+                           applications=service.applications_of(person),
+                           contracts=contract_service.contracts_of(actor, person),
+                           today=today_in_tallinn())
 
 
 def _step_page(application: ContractApplication, step: str, form: object,
@@ -186,13 +195,20 @@ def remove_document(document_id: int) -> Response:
 
 @bp.get("/my/contracts/<int:application_id>")
 @login_required
-def application(application_id: int) -> str:
+def application(application_id: int) -> tuple[str, int]:
     actor = logged_in_actor()
     item = service.own_application(actor, current_user.person, application_id)
+    return _application_page(item)
+
+
+def _application_page(item: ContractApplication, document_form: DocumentForm | None = None,
+                      accept_form: AcceptForm | None = None, status: int = 200
+                      ) -> tuple[str, int]:
     return render_template(
         "contracts/application.html", application=item, due=service.draft_due(item),
-        document_form=DocumentForm(formdata=None), confirm=ConfirmForm(),
-        messages=notifications.about("contract_application", item.id))
+        document_form=document_form or DocumentForm(formdata=None), confirm=ConfirmForm(),
+        accept_form=accept_form or AcceptForm(formdata=None),
+        messages=notifications.about("contract_application", item.id)), status
 
 
 @bp.post("/my/contracts/<int:application_id>/documents")
@@ -204,10 +220,7 @@ def add_document(application_id: int) -> Response | tuple[str, int]:
     back = url_for("contracts.application", application_id=item.id)
 
     def page(form: DocumentForm, status: int) -> tuple[str, int]:
-        return render_template(
-            "contracts/application.html", application=item, due=service.draft_due(item),
-            document_form=form, confirm=ConfirmForm(),
-            messages=notifications.about("contract_application", item.id)), status
+        return _application_page(item, document_form=form, status=status)
 
     return _add_document(item, person, page, back)
 
@@ -265,3 +278,209 @@ def document(application_id: int, document_id: int) -> Response:
         abort(404)
     return download(uploads.read(found.file), found.file.content_type,
                     found.file.original_name)
+
+
+@bp.get("/my/contracts/<int:application_id>/draft.pdf")
+@login_required
+def draft_pdf(application_id: int) -> Response:
+    actor = logged_in_actor()
+    item = service.own_application(actor, current_user.person, application_id)
+    data, name = service.draft_download(item)
+    return download(data, "application/pdf", name, inline=True)
+
+
+@bp.post("/my/contracts/<int:application_id>/accept")
+@login_required
+def accept(application_id: int) -> Response | tuple[str, int]:
+    """The applicant accepts the draft (KEE §5(3)), with the eID method of this login."""
+    actor = logged_in_actor()
+    person = current_user.person
+    item = service.own_application(actor, person, application_id)
+    form = AcceptForm()
+    if not form.validate_on_submit():
+        return _application_page(item, accept_form=form, status=INVALID)
+    try:
+        contract = service.accept(item, person, current_user.login_session)
+    except service.ApplicationRefusal as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return redirect(url_for("contracts.application", application_id=item.id), code=303)
+    db.session.commit()
+    notifications.deliver()
+    flash(_("The contract %(number)s is signed. Its site appears under My sites from %(day)s.",
+            number=contract.number, day=contract.start_date.strftime("%d.%m.%Y")), "success")
+    return redirect(url_for("contracts.application", application_id=item.id), code=303)
+
+
+@bp.post("/my/contracts/<int:application_id>/signed")
+@login_required
+def signed(application_id: int) -> Response | tuple[str, int]:
+    """The draft sent back signed: a DigiDoc container (.asice, .bdoc) or a signed PDF."""
+    actor = logged_in_actor()
+    person = current_user.person
+    item = service.own_application(actor, person, application_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    upload = request.files.get("file")
+    document_form = DocumentForm(formdata=None)
+    try:
+        if upload is None or not upload.filename:
+            raise uploads.UploadRefused(_("Choose the signed file."))
+        checked = uploads.check_upload(upload.stream, upload.filename,
+                                       service.DOCUMENT_MAX_BYTES, uploads.SIGNED_TYPES)
+        contract = service.upload_signed(item, person, checked)
+    except (uploads.UploadRefused, service.ApplicationRefusal) as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+        return _application_page(item, document_form=document_form, status=INVALID)
+    db.session.commit()
+    notifications.deliver()
+    flash(_("The contract %(number)s is signed. Its site appears under My sites from %(day)s.",
+            number=contract.number, day=contract.start_date.strftime("%d.%m.%Y")), "success")
+    return redirect(url_for("contracts.application", application_id=item.id), code=303)
+
+
+# --------------------------------------------------------------------------- a contract
+
+
+def _contract_page(contract: ServiceContract, status: int = 200, *,
+                   sale: SaleForm | None = None, closure: ClosureForm | None = None
+                   ) -> tuple[str, int]:
+    today = today_in_tallinn()
+    return render_template(
+        "contracts/contract.html", contract=contract, today=today,
+        closure_state=contract_service.closure(contract, today),
+        ended=contract_service.has_ended(contract, today),
+        ending=contract_service.ending(contract, today),
+        renewal_until=contract_service.renewal_until(contract),
+        sale=sale or SaleForm(formdata=None), closure=closure or ClosureForm(formdata=None),
+        confirm=ConfirmForm(), event_names=contract_service.EVENT_NAMES,
+        ground_names=contract_service.GROUND_NAMES), status
+
+
+def _contract(contract_id: int) -> ServiceContract:
+    return contract_service.contract_for(logged_in_actor(), current_user.person, contract_id)
+
+
+@bp.get("/my/contracts/c/<int:contract_id>")
+@login_required
+def contract(contract_id: int) -> tuple[str, int]:
+    return _contract_page(_contract(contract_id))
+
+
+def _contract_action(contract: ServiceContract, work: Callable[[], object], done: str,
+                     page: Callable[[], tuple[str, int]] | None = None
+                     ) -> Response | tuple[str, int]:
+    """Do it, commit and tell; a refusal is shown beside its field or above the page."""
+    try:
+        work()
+    except contract_service.ContractRefusal as refusal:
+        db.session.rollback()
+        if page is not None and refusal.fields:
+            flash(refusal.message, "error")
+            return page()
+        flash(refusal.message, "error")
+        return redirect(url_for("contracts.contract", contract_id=contract.id), code=303)
+    db.session.commit()
+    notifications.deliver()
+    flash(done, "success")
+    return redirect(url_for("contracts.contract", contract_id=contract.id), code=303)
+
+
+@bp.post("/my/contracts/c/<int:contract_id>/sale")
+@login_required
+def sale(contract_id: int) -> Response | tuple[str, int]:
+    """KEE §6(1): the customer notifies a sale at least 14 days ahead."""
+    item = _contract(contract_id)
+    form = SaleForm()
+    if not form.validate_on_submit():
+        return _contract_page(item, INVALID, sale=form)
+    return _contract_action(item, lambda: contract_service.notify_sale(
+        logged_in_actor(), current_user.person, item, form.sale_on.data,
+        form.new_owner.data or "", today_in_tallinn()),
+        _("The sale was notified: the contract ends the day before the new owner's day."),
+        lambda: _contract_page(item, INVALID, sale=form))
+
+
+@bp.post("/my/contracts/c/<int:contract_id>/close")
+@login_required
+def close(contract_id: int) -> Response | tuple[str, int]:
+    """KEE §6(2): the supply closed for up to a year."""
+    item = _contract(contract_id)
+    form = ClosureForm()
+    if not form.validate_on_submit():
+        return _contract_page(item, INVALID, closure=form)
+    return _contract_action(item, lambda: contract_service.close_supply(
+        logged_in_actor(), current_user.person, item, form.start.data, form.until.data,
+        today_in_tallinn()), _("The closure of the supply was recorded."),
+        lambda: _contract_page(item, INVALID, closure=form))
+
+
+@bp.post("/my/contracts/c/<int:contract_id>/reopen")
+@login_required
+def reopen(contract_id: int) -> Response:
+    item = _contract(contract_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    result = _contract_action(item, lambda: contract_service.reopen(
+        logged_in_actor(), current_user.person, item, today_in_tallinn()),
+        _("The supply is to be opened again."))
+    assert isinstance(result, Response)  # noqa: S101 - no page to send back
+    return result
+
+
+@bp.post("/my/contracts/c/<int:contract_id>/renew")
+@login_required
+def renew(contract_id: int) -> Response:
+    """KEE §7(1): renewal within a year of the end, as an application."""
+    item = _contract(contract_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        application = contract_service.renew(logged_in_actor(), current_user.person, item,
+                                             today_in_tallinn())
+    except contract_service.ContractRefusal as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return redirect(url_for("contracts.contract", contract_id=item.id), code=303)
+    db.session.commit()
+    flash(_("The renewal was applied for: the utility sends the draft contract within 14 "
+            "days (KEE §5(3))."), "success")
+    return redirect(url_for("contracts.application", application_id=application.id), code=303)
+
+
+@bp.route("/my/contracts/c/<int:contract_id>/end", methods=["GET", "POST"])
+@login_required
+def end(contract_id: int) -> Response | str | tuple[str, int]:
+    """KEE §6(1): the contract ended at the customer's request, with final readings."""
+    item = _contract(contract_id)
+    meters = contract_service.final_meters(item)
+    today = today_in_tallinn()
+    form = TerminationForm() if request.method == "POST" else TerminationForm(
+        formdata=None, end_on=today, reading_day=today)
+    values = {meter.id: request.form.get(f"reading-{meter.id}", "")[:40] for meter in meters}
+
+    def page(status: int = 200) -> tuple[str, int]:
+        return render_template("contracts/end.html", contract=item, form=form, meters=meters,
+                               values=values), status
+
+    if request.method == "GET":
+        return page()
+    if not form.validate_on_submit():
+        return page(INVALID)
+    return _contract_action(item, lambda: contract_service.terminate(
+        logged_in_actor(), current_user.person, item, form.end_on.data, form.reading_day.data,
+        values, current_utility(), today), _("The contract ends on the day you chose; the "
+                                             "final readings were saved."),
+        lambda: page(INVALID))
+
+
+@bp.get("/my/contracts/c/<int:contract_id>/notice/<int:event_id>")
+@login_required
+def notice(contract_id: int, event_id: int) -> Response:
+    item = _contract(contract_id)
+    event = next((e for e in item.events if e.id == event_id and e.notice_file), None)
+    if event is None or event.notice_file is None:
+        abort(404)
+    return download(uploads.read(event.notice_file), "application/pdf",
+                    event.notice_file.original_name, inline=True)

@@ -128,6 +128,7 @@ def customer(customer_id: int) -> str | Response:
         change_purpose=_purpose_url(backoffice.CUSTOMER, customer.id, request.path),
         may_enter=can(actor, Action.STAFF_ENTER_READING),
         may_correct=can(actor, Action.STAFF_CORRECT_READING),
+        may_handle_contracts=can(actor, Action.STAFF_HANDLE_CONTRACTS),
     )
 
 

@@ -1,8 +1,8 @@
-"""Service contract applications (KEE §5), their documents and events; the notification outbox
+"""Service contract applications (KEE §5) with their documents, events and draft terms; contract events (KEE §6-§7); the notification outbox
 
-Revision ID: a4cbef17a473
+Revision ID: 588210778063
 Revises: d7c4c74666e0
-Create Date: 2026-12-02 10:03:21.452567
+Create Date: 2026-12-02 10:32:00.582610
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import webapp.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = 'a4cbef17a473'
+revision = '588210778063'
 down_revision = 'd7c4c74666e0'
 branch_labels = None
 depends_on = None
@@ -42,7 +42,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('applicant_id', sa.Integer(), nullable=False),
     sa.Column('company_id', sa.Integer(), nullable=True),
-    sa.Column('kind', sa.Enum('new', 'change_of_owner', 'additional_site', 'temporary', name='contract_application_kind', native_enum=False, create_constraint=True, length=20), nullable=False),
+    sa.Column('kind', sa.Enum('new', 'change_of_owner', 'additional_site', 'temporary', 'renewal', name='contract_application_kind', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('temporary_purpose', sa.Enum('construction', 'street_trade', 'watering', name='temporary_purpose', native_enum=False, create_constraint=True, length=20), nullable=True),
     sa.Column('period_start', sa.Date(), nullable=True),
     sa.Column('period_end', sa.Date(), nullable=True),
@@ -64,25 +64,56 @@ def upgrade():
     sa.Column('submitted_at', webapp.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('complete_at', webapp.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('assigned_to_id', sa.Integer(), nullable=True),
+    sa.Column('draft_number', sa.String(length=40), nullable=True),
+    sa.Column('renews_id', sa.Integer(), nullable=True),
+    sa.Column('site_id', sa.Integer(), nullable=True),
+    sa.Column('start_date', sa.Date(), nullable=True),
+    sa.Column('end_date', sa.Date(), nullable=True),
+    sa.Column('reading_cycle_months', sa.Integer(), nullable=True),
     sa.Column('draft_file_id', sa.Integer(), nullable=True),
     sa.Column('draft_sent_at', webapp.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('contract_id', sa.Integer(), nullable=True),
     sa.Column('accepted_at', webapp.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('accepted_with', sa.String(length=100), nullable=True),
     sa.Column('decision_note', sa.Text(), nullable=True),
+    sa.CheckConstraint('end_date IS NULL OR start_date IS NULL OR end_date >= start_date', name=op.f('ck_contract_application_contract_range')),
     sa.CheckConstraint('period_end IS NULL OR period_start IS NULL OR period_end >= period_start', name=op.f('ck_contract_application_period_range')),
+    sa.CheckConstraint('reading_cycle_months IS NULL OR reading_cycle_months BETWEEN 1 AND 12', name=op.f('ck_contract_application_reading_cycle_range')),
     sa.CheckConstraint('residents IS NULL OR residents >= 0', name=op.f('ck_contract_application_residents_not_negative')),
     sa.ForeignKeyConstraint(['applicant_id'], ['person.id'], name=op.f('fk_contract_application_applicant_id_person')),
     sa.ForeignKeyConstraint(['assigned_to_id'], ['person.id'], name=op.f('fk_contract_application_assigned_to_id_person')),
     sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_contract_application_company_id_company')),
     sa.ForeignKeyConstraint(['contract_id'], ['service_contract.id'], name=op.f('fk_contract_application_contract_id_service_contract')),
     sa.ForeignKeyConstraint(['draft_file_id'], ['stored_file.id'], name=op.f('fk_contract_application_draft_file_id_stored_file')),
+    sa.ForeignKeyConstraint(['renews_id'], ['service_contract.id'], name=op.f('fk_contract_application_renews_id_service_contract')),
+    sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_contract_application_site_id_site')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_contract_application'))
     )
     with op.batch_alter_table('contract_application', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contract_application_applicant_id'), ['applicant_id'], unique=False)
         batch_op.create_index('ix_contract_application_status', ['status', 'complete_at'], unique=False)
         batch_op.create_index('uq_contract_application_one_draft', ['applicant_id'], unique=True, sqlite_where=sa.text("status = 'draft'"), postgresql_where=sa.text("status = 'draft'"))
+
+    op.create_table('contract_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('contract_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('sale_notice', 'termination', 'utility_termination', 'closure', 'reopening', name='contract_event_kind', native_enum=False, create_constraint=True, length=20), nullable=False),
+    sa.Column('occurred_at', webapp.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('effective_on', sa.Date(), nullable=False),
+    sa.Column('until', sa.Date(), nullable=True),
+    sa.Column('ground', sa.Enum('1', '2', '3', '4', '5', '6', '7', name='termination_ground', native_enum=False, create_constraint=True, length=20), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('new_owner', sa.String(length=255), nullable=True),
+    sa.Column('notice_file_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint('until IS NULL OR until >= effective_on', name=op.f('ck_contract_event_valid_range')),
+    sa.ForeignKeyConstraint(['actor_id'], ['person.id'], name=op.f('fk_contract_event_actor_id_person')),
+    sa.ForeignKeyConstraint(['contract_id'], ['service_contract.id'], name=op.f('fk_contract_event_contract_id_service_contract')),
+    sa.ForeignKeyConstraint(['notice_file_id'], ['stored_file.id'], name=op.f('fk_contract_event_notice_file_id_stored_file')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_contract_event'))
+    )
+    with op.batch_alter_table('contract_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_contract_event_contract_id'), ['contract_id'], unique=False)
 
     op.create_table('contract_application_event',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -125,6 +156,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_contract_application_event_application_id'))
 
     op.drop_table('contract_application_event')
+    with op.batch_alter_table('contract_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_contract_event_contract_id'))
+
+    op.drop_table('contract_event')
     with op.batch_alter_table('contract_application', schema=None) as batch_op:
         batch_op.drop_index('uq_contract_application_one_draft', sqlite_where=sa.text("status = 'draft'"), postgresql_where=sa.text("status = 'draft'"))
         batch_op.drop_index('ix_contract_application_status')

@@ -1,0 +1,118 @@
+"""The draft service contract as a PDF (KEE §5(3)), in the customer's language with the
+Estonian text, which is the binding one, after it when the customer reads another."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
+from sqlalchemy import select
+
+from pdf.render import render_pdf
+from webapp.domain.deadlines import load_deadlines
+from webapp.extensions import db
+from webapp.models import (
+    ContractApplication,
+    ContractEvent,
+    Meter,
+    Price,
+    PriceKind,
+    ServiceContract,
+    Utility,
+)
+
+BINDING_LANGUAGE = "et"
+
+
+def _prices(utility: Utility | None, day: dt.date) -> dict[str, Price]:
+    if utility is None:
+        return {}
+    found = {}
+    for kind in PriceKind:
+        price = db.session.scalar(
+            select(Price).where(Price.utility_id == utility.id, Price.kind == kind,
+                                Price.valid_from <= day,
+                                (Price.valid_until.is_(None)) | (Price.valid_until >= day))
+            .order_by(Price.valid_from.desc()).limit(1))
+        if price is not None:
+            found[kind.value] = price
+    return found
+
+
+def _context(application: ContractApplication) -> dict[str, Any]:
+    utility = db.session.scalar(select(Utility).order_by(Utility.id).limit(1))
+    start = application.start_date or dt.date.today()
+    meters = []
+    if application.site is not None:
+        meters = list(db.session.scalars(select(Meter).where(
+            Meter.site_id == application.site.id).order_by(Meter.number)))
+    return {
+        "application": application, "utility": utility,
+        "utility_name": utility.name if utility else "",
+        "site": application.site, "meters": meters, "prices": _prices(utility, start),
+        "act": load_deadlines().act,
+        "customer_name": application.company.name if application.company
+        else application.applicant.full_name,
+        "customer_code": application.company.registry_code if application.company
+        else application.applicant.personal_code,
+    }
+
+
+def draft_contract_pdf(application: ContractApplication) -> bytes:
+    person = application.applicant
+    lang = person.locale if person.locale in ("et", "en", "ru") else BINDING_LANGUAGE
+    context = _context(application)
+    binding = binding_title = None
+    if lang != BINDING_LANGUAGE:
+        with force_locale(BINDING_LANGUAGE):
+            # Our own template, escaped as it renders: safe to place as it is.
+            binding = Markup(render_template(  # noqa: S704
+                "pdf/_contract_body.html", **context, lang=BINDING_LANGUAGE))
+            binding_title = _title(application)
+    with force_locale(lang):
+        title = _title(application)
+    return render_pdf("pdf/contract_draft.html", lang=lang, title=title,
+                      document_number=application.draft_number,
+                      created=application.draft_sent_at or None, binding_body=binding,
+                      binding_title=binding_title, **context)
+
+
+def _title(application: ContractApplication) -> str:
+    return _("Service contract %(number)s (draft)", number=application.draft_number)
+
+
+def termination_notice_pdf(contract: ServiceContract, event: ContractEvent) -> bytes:
+    """KEE §6(4): the written notice of the utility's termination (§6(3)), in the
+    customer's language with the Estonian text, the binding one, after it."""
+    from webapp.services.contracts import GROUND_NAMES
+
+    customer = contract.customer
+    lang = customer.locale if customer.locale in ("et", "en", "ru") else BINDING_LANGUAGE
+    utility = db.session.scalar(select(Utility).order_by(Utility.id).limit(1))
+    context: dict[str, Any] = {
+        "contract": contract, "event": event, "customer": customer, "utility": utility,
+        "utility_name": utility.name if utility else "", "act": load_deadlines().act,
+        "ground_names": GROUND_NAMES,
+    }
+    binding = binding_title = None
+    if lang != BINDING_LANGUAGE:
+        with force_locale(BINDING_LANGUAGE):
+            # Our own template, escaped as it renders: safe to place as it is.
+            binding = Markup(render_template(  # noqa: S704
+                "pdf/_termination_body.html", **context, lang=BINDING_LANGUAGE))
+            binding_title = _notice_title(contract)
+    with force_locale(lang):
+        title = _notice_title(contract)
+    number = f"{contract.number}-L{event.id}"
+    return render_pdf("pdf/termination_notice.html", lang=lang, title=title,
+                      document_number=number, created=event.occurred_at,
+                      binding_body=binding, binding_title=binding_title, **context)
+
+
+def _notice_title(contract: ServiceContract) -> str:
+    return _("Notice of the termination of service contract %(number)s",
+             number=contract.number)
