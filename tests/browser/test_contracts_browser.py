@@ -66,6 +66,9 @@ def test_a_new_person_applies_and_signs_the_draft_and_the_site_is_theirs(
     page.get_by_test_id("apply-contract").click()
     page.wait_for_url(f"{url}/my/contracts/apply/kind")
     accessible(page)
+    # The development provider gives a made-up person no name (TARA always does).
+    page.locator("#given_name").fill("Uus")
+    page.locator("#family_name").fill("Omanik")
     page.get_by_test_id("next").click()  # a new contract, for myself
     page.wait_for_url(f"{url}/my/contracts/apply/property")
     page.locator("#cadastral_number").fill("34901:010:0555")
@@ -141,4 +144,6 @@ def test_a_new_person_applies_and_signs_the_draft_and_the_site_is_theirs(
     expect(page.locator("main")).to_contain_text("Uus tn 5, Kuressaare")
     expect(page.locator("main")).to_contain_text("00999001")
     expect(page.locator("main")).to_contain_text("TK-30001 · Teie roll: omanik")
+    assert application.contract is not None
+    assert application.contract.customer.name == "Uus Omanik"
     expect(page.locator('nav a[href="/my/readings"]')).to_be_visible()

@@ -573,3 +573,21 @@ def test_a_change_of_owner_needs_the_day_of_acquiring(login: Login) -> None:
     step(mari, "kind", {"kind": "change_of_owner", "party": "self"})
     page = mari.get("/my/contracts/apply/send").get_data(as_text=True)
     assert "Give the day you acquired the property (KEE §6(1))." in page
+
+
+def test_a_login_without_a_name_names_the_applicant(login: Login) -> None:
+    from webapp.models import Person
+
+    mari = db.session.scalar(select(Person).where(Person.personal_code == MARI))
+    mari.given_name = mari.family_name = ""  # type: ignore[union-attr]
+    db.session.commit()
+    client = login(MARI)
+    client.get("/my/contracts/apply")
+    assert 'id="given_name"' in client.get("/my/contracts/apply/kind").get_data(as_text=True)
+    response = step(client, "kind", KIND)
+    assert response.status_code == 422
+    assert "Enter your given name." in response.get_data(as_text=True)
+    assert step(client, "kind", {**KIND, "given_name": "Mari", "family_name": "Maasikas"}
+                ).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Person, mari.id).full_name == "Mari Maasikas"  # type: ignore[union-attr]

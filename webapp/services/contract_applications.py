@@ -122,6 +122,15 @@ def represented_companies(person: Person) -> list[Company]:
         .order_by(Company.name)))
 
 
+def name_the_applicant(person: Person, given_name: str, family_name: str) -> None:
+    """A login without a name (a test identity; TARA always gives one): the applicant
+    names themselves, for the contract's parties."""
+    if person.full_name.strip():
+        return
+    person.given_name, person.family_name = given_name.strip(), family_name.strip()
+    db.session.flush()
+
+
 def current_draft(person: Person) -> ContractApplication | None:
     return db.session.scalar(select(ContractApplication).where(
         ContractApplication.applicant_id == person.id,

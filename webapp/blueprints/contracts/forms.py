@@ -63,6 +63,25 @@ class KindForm(FlaskForm):
                            validators=[Optional()], invalid_value_message=DATE_MESSAGE)
     acquired_on = DateField(_l("I acquired the property on"), format=DATE_FORMATS,
                             validators=[Optional()], invalid_value_message=DATE_MESSAGE)
+    # Asked only when the login brought no name (the state's TARA always does).
+    given_name = StringField(_l("Given name"), filters=[_strip],
+                             validators=[Optional(), Length(max=100)])
+    family_name = StringField(_l("Family name"), filters=[_strip],
+                              validators=[Optional(), Length(max=100)])
+    needs_name = False
+
+    def ask_name(self) -> None:
+        self.needs_name = True
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.needs_name:
+            for field, message in ((self.given_name, _l("Enter your given name.")),
+                                   (self.family_name, _l("Enter your family name."))):
+                if not field.data:
+                    field.errors = [*field.errors, str(message)]
+                    valid = False
+        return valid
 
     def set_parties(self, companies: list[Company]) -> None:
         self.party.choices = [SelectChoice(MYSELF, _l("myself")),

@@ -74,6 +74,8 @@ def _filled(application: ContractApplication, step: str) -> object:
     if step == "kind":
         form = KindForm(formdata=None, obj=application)
         form.set_parties(service.represented_companies(current_user.person))
+        if not current_user.person.full_name.strip():
+            form.ask_name()
         form.party.data = str(application.company_id) if application.company_id else MYSELF
         form.kind.data = application.kind.value
         form.temporary_purpose.data = (application.temporary_purpose.value
@@ -122,8 +124,12 @@ def step(step: str) -> Response | tuple[str, int]:
         form = FORMS[step]()
         if isinstance(form, KindForm):
             form.set_parties(service.represented_companies(person))
+            if not person.full_name.strip():
+                form.ask_name()
         if not form.validate_on_submit():
             return _step_page(application, step, form, INVALID)
+        if isinstance(form, KindForm) and form.needs_name:
+            service.name_the_applicant(person, form.given_name.data, form.family_name.data)
         service.save_fields(application, form.values())  # type: ignore[attr-defined]
         db.session.commit()
         return redirect(url_for("contracts.step", step=_next(step)), code=303)
