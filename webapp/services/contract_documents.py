@@ -4,6 +4,7 @@ Estonian text, which is the binding one, after it when the customer reads anothe
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from flask import render_template
@@ -63,22 +64,32 @@ def _context(application: ContractApplication) -> dict[str, Any]:
 
 
 def draft_contract_pdf(application: ContractApplication) -> bytes:
-    person = application.applicant
-    lang = person.locale if person.locale in ("et", "en", "ru") else BINDING_LANGUAGE
-    context = _context(application)
+    return _bilingual_pdf(
+        "pdf/contract_draft.html", "pdf/_contract_body.html",
+        _language(application.applicant.locale), lambda: _title(application),
+        application.draft_number, application.draft_sent_at, _context(application))
+
+
+def _language(locale: str | None) -> str:
+    return locale if locale in ("et", "en", "ru") else BINDING_LANGUAGE
+
+
+def _bilingual_pdf(template: str, body: str, lang: str, title: Callable[[], str],
+                   number: str | None, created: dt.datetime | None,
+                   context: dict[str, Any]) -> bytes:
+    """The document in the customer's language; when that is not Estonian, the
+    Estonian body follows, the binding text."""
     binding = binding_title = None
     if lang != BINDING_LANGUAGE:
         with force_locale(BINDING_LANGUAGE):
             # Our own template, escaped as it renders: safe to place as it is.
-            binding = Markup(render_template(  # noqa: S704
-                "pdf/_contract_body.html", **context, lang=BINDING_LANGUAGE))
-            binding_title = _title(application)
+            binding = Markup(render_template(body, **context, lang=BINDING_LANGUAGE))  # noqa: S704
+            binding_title = title()
     with force_locale(lang):
-        title = _title(application)
-    return render_pdf("pdf/contract_draft.html", lang=lang, title=title,
-                      document_number=application.draft_number,
-                      created=application.draft_sent_at or None, binding_body=binding,
-                      binding_title=binding_title, **context)
+        shown_title = title()
+    return render_pdf(template, lang=lang, title=shown_title, document_number=number,
+                      created=created, binding_body=binding, binding_title=binding_title,
+                      **context)
 
 
 def _title(application: ContractApplication) -> str:
@@ -91,26 +102,16 @@ def termination_notice_pdf(contract: ServiceContract, event: ContractEvent) -> b
     from webapp.services.contracts import GROUND_NAMES
 
     customer = contract.customer
-    lang = customer.locale if customer.locale in ("et", "en", "ru") else BINDING_LANGUAGE
+    lang = _language(customer.locale)
     utility = db.session.scalar(select(Utility).order_by(Utility.id).limit(1))
     context: dict[str, Any] = {
         "contract": contract, "event": event, "customer": customer, "utility": utility,
         "utility_name": utility.name if utility else "", "act": load_deadlines().act,
         "ground_names": GROUND_NAMES,
     }
-    binding = binding_title = None
-    if lang != BINDING_LANGUAGE:
-        with force_locale(BINDING_LANGUAGE):
-            # Our own template, escaped as it renders: safe to place as it is.
-            binding = Markup(render_template(  # noqa: S704
-                "pdf/_termination_body.html", **context, lang=BINDING_LANGUAGE))
-            binding_title = _notice_title(contract)
-    with force_locale(lang):
-        title = _notice_title(contract)
-    number = f"{contract.number}-L{event.id}"
-    return render_pdf("pdf/termination_notice.html", lang=lang, title=title,
-                      document_number=number, created=event.occurred_at,
-                      binding_body=binding, binding_title=binding_title, **context)
+    return _bilingual_pdf("pdf/termination_notice.html", "pdf/_termination_body.html",
+                          lang, lambda: _notice_title(contract),
+                          f"{contract.number}-L{event.id}", event.occurred_at, context)
 
 
 def _notice_title(contract: ServiceContract) -> str:

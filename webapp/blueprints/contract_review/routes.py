@@ -5,6 +5,8 @@ rejecting. Clerks and administrators (``domain/permissions.py``); others get 404
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,7 +24,12 @@ from webapp.blueprints.contracts.forms import (
 )
 from webapp.domain.permissions import Action, Actor, acting_role
 from webapp.extensions import db
-from webapp.models import ContractApplicationStatus, ServiceContract, TerminationGround
+from webapp.models import (
+    ContractApplication,
+    ContractApplicationStatus,
+    ServiceContract,
+    TerminationGround,
+)
 from webapp.pagination import paginate
 from webapp.responses import download
 from webapp.services import contract_applications as service
@@ -117,45 +124,41 @@ def assign(application_id: int) -> Response:
     return _back(application_id)
 
 
-@bp.post("/<int:application_id>/missing-documents")
-@login_required
-def missing_documents(application_id: int) -> Response | tuple[str, int]:
+def _note_step(application_id: int, prefix: str,
+               work: Callable[[Actor, ContractApplication, str], None], done: str
+               ) -> Response | tuple[str, int]:
+    """A step with a message to the applicant: the form again without it."""
     actor = require(Action.STAFF_HANDLE_CONTRACTS)
     application = service.application_for_staff(actor, application_id)
-    form = NoteForm(prefix="ask")
+    form = NoteForm(prefix=prefix)
     if not form.validate_on_submit():
-        return _page(actor, application_id, note=form, status=INVALID)
+        forms = {"note": form} if prefix == "ask" else {"reject": form}
+        return _page(actor, application_id, status=INVALID, **forms)
     try:
-        service.ask_for_documents(actor, application, form.note.data)
+        work(actor, application, form.note.data)
     except service.ApplicationRefusal as refusal:
         db.session.rollback()
         flash(refusal.message, "error")
         return _back(application_id)
     db.session.commit()
     notifications.deliver()
-    flash(_("The applicant was asked for the missing documents; the draft's days count "
-            "again once they come."), "success")
+    flash(done, "success")
     return _back(application_id)
+
+
+@bp.post("/<int:application_id>/missing-documents")
+@login_required
+def missing_documents(application_id: int) -> Response | tuple[str, int]:
+    return _note_step(application_id, "ask", service.ask_for_documents,
+                      _("The applicant was asked for the missing documents; the draft's "
+                        "days count again once they come."))
 
 
 @bp.post("/<int:application_id>/reject")
 @login_required
 def reject(application_id: int) -> Response | tuple[str, int]:
-    actor = require(Action.STAFF_HANDLE_CONTRACTS)
-    application = service.application_for_staff(actor, application_id)
-    form = NoteForm(prefix="reject")
-    if not form.validate_on_submit():
-        return _page(actor, application_id, reject=form, status=INVALID)
-    try:
-        service.reject(actor, application, form.note.data)
-    except service.ApplicationRefusal as refusal:
-        db.session.rollback()
-        flash(refusal.message, "error")
-        return _back(application_id)
-    db.session.commit()
-    notifications.deliver()
-    flash(_("The application was rejected."), "success")
-    return _back(application_id)
+    return _note_step(application_id, "reject", service.reject,
+                      _("The application was rejected."))
 
 
 @bp.get("/<int:application_id>/documents/<int:document_id>")

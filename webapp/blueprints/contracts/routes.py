@@ -295,6 +295,14 @@ def draft_pdf(application_id: int) -> Response:
     return download(data, "application/pdf", name, inline=True)
 
 
+def _signed(item: ContractApplication, contract: ServiceContract) -> Response:
+    db.session.commit()
+    notifications.deliver()
+    flash(_("The contract %(number)s is signed. Its site appears under My sites from %(day)s.",
+            number=contract.number, day=contract.start_date.strftime("%d.%m.%Y")), "success")
+    return redirect(url_for("contracts.application", application_id=item.id), code=303)
+
+
 @bp.post("/my/contracts/<int:application_id>/accept")
 @login_required
 def accept(application_id: int) -> Response | tuple[str, int]:
@@ -311,11 +319,7 @@ def accept(application_id: int) -> Response | tuple[str, int]:
         db.session.rollback()
         flash(refusal.message, "error")
         return redirect(url_for("contracts.application", application_id=item.id), code=303)
-    db.session.commit()
-    notifications.deliver()
-    flash(_("The contract %(number)s is signed. Its site appears under My sites from %(day)s.",
-            number=contract.number, day=contract.start_date.strftime("%d.%m.%Y")), "success")
-    return redirect(url_for("contracts.application", application_id=item.id), code=303)
+    return _signed(item, contract)
 
 
 @bp.post("/my/contracts/<int:application_id>/signed")
@@ -339,11 +343,7 @@ def signed(application_id: int) -> Response | tuple[str, int]:
         db.session.rollback()
         flash(refused.message, "error")
         return _application_page(item, document_form=document_form, status=INVALID)
-    db.session.commit()
-    notifications.deliver()
-    flash(_("The contract %(number)s is signed. Its site appears under My sites from %(day)s.",
-            number=contract.number, day=contract.start_date.strftime("%d.%m.%Y")), "success")
-    return redirect(url_for("contracts.application", application_id=item.id), code=303)
+    return _signed(item, contract)
 
 
 # --------------------------------------------------------------------------- a contract
