@@ -46,7 +46,8 @@ from pydantic import ConfigDict, Field, PlainValidator, TypeAdapter, ValidationE
 from pydantic.dataclasses import dataclass
 from pydantic_core import PydanticCustomError
 
-from webapp.domain.rule_sets import RULES_DIR, DateField, DecimalField, json_path
+# The days a set governs (those a term counts from): the same table as a rule set's.
+from webapp.domain.rule_sets import RULES_DIR, DateField, DecimalField, Effective, json_path
 
 DEADLINES_DIR = RULES_DIR / "deadlines"
 
@@ -269,15 +270,6 @@ class Act:
     redaction_in_force_from: DateField
     published: Text
     source: Text
-
-
-@dataclass(frozen=True, config=_CONFIG)
-class Effective:
-    """The days the set governs: those a term counts from."""
-
-    start: DateField
-    clause: Clause
-    end: DateField | None = None
 
 
 @dataclass(frozen=True, config=_CONFIG)

@@ -79,7 +79,7 @@ def _page(actor: Actor, application_id: int, note: NoteForm | None = None,
     service.record_view(actor, application)
     db.session.commit()
     assign = AssignForm(formdata=None)
-    assign.clerk.choices = [(str(person.id), person.full_name) for person in service.clerks()]
+    assign.clerk.choices = _clerk_choices()
     assign.clerk.data = str(application.assigned_to_id or actor.person_id)
     today = today_in_tallinn()
     return render_template(
@@ -98,6 +98,10 @@ def application(application_id: int) -> tuple[str, int]:
     return _page(actor, application_id)
 
 
+def _clerk_choices() -> list[tuple[str, str]]:
+    return [(str(person.id), person.full_name) for person in service.clerks()]
+
+
 def _back(application_id: int) -> Response:
     return redirect(url_for("contract_review.application", application_id=application_id),
                     code=303)
@@ -109,7 +113,7 @@ def assign(application_id: int) -> Response:
     actor = require(Action.STAFF_HANDLE_CONTRACTS)
     application = service.application_for_staff(actor, application_id)
     form = AssignForm()
-    form.clerk.choices = [(str(person.id), person.full_name) for person in service.clerks()]
+    form.clerk.choices = _clerk_choices()
     if not form.validate_on_submit():
         flash(_("Choose a clerk."), "error")
         return _back(application_id)

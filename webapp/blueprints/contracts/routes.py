@@ -186,17 +186,25 @@ def _add_document(application: ContractApplication, person: Person, page: Page,
 def remove_document(document_id: int) -> Response:
     actor = logged_in_actor()
     application = service.draft_for(actor, current_user.person)
+    return _application_step(lambda: service.remove_document(application, document_id),
+                             _("The document was removed."),
+                             url_for("contracts.step", step="documents"))
+
+
+def _application_step(work: Callable[[], object], done: str, back: str) -> Response:
+    """A button's step on an application: done and told, or refused and said."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        service.remove_document(application, document_id)
+        work()
     except service.ApplicationRefusal as refusal:
         db.session.rollback()
         flash(refusal.message, "error")
     else:
         db.session.commit()
-        flash(_("The document was removed."), "success")
-    return redirect(url_for("contracts.step", step="documents"), code=303)
+        notifications.deliver()
+        flash(done, "success")
+    return redirect(back, code=303)
 
 
 @bp.get("/my/contracts/<int:application_id>")
@@ -238,18 +246,9 @@ def complete(application_id: int) -> Response:
     actor = logged_in_actor()
     person = current_user.person
     item = service.own_application(actor, person, application_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        service.send_missing_documents(item, person)
-    except service.ApplicationRefusal as refusal:
-        db.session.rollback()
-        flash(refusal.message, "error")
-    else:
-        db.session.commit()
-        notifications.deliver()
-        flash(_("The documents were sent to the utility."), "success")
-    return redirect(url_for("contracts.application", application_id=item.id), code=303)
+    return _application_step(lambda: service.send_missing_documents(item, person),
+                             _("The documents were sent to the utility."),
+                             url_for("contracts.application", application_id=item.id))
 
 
 @bp.route("/my/contracts/<int:application_id>/withdraw", methods=["GET", "POST"])
