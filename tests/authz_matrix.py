@@ -220,6 +220,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("admin.add_price", "POST"): Row({**staff_only(ADMIN), ADMIN: (422, 422)}),
     ("admin.reading_warnings", "POST"): Row({**staff_only(ADMIN), ADMIN: (422, 422)}),
     ("admin.rebate_rules", "POST"): Row({**staff_only(ADMIN), ADMIN: (422, 422)}),
+    ("admin.add_vat_rate", "POST"): Row({**staff_only(ADMIN), ADMIN: (422, 422)}),
+    ("admin.billing_settings", "POST"): Row({**staff_only(ADMIN), ADMIN: (422, 422)}),
     ("admin.audit", "GET"): Row(staff_only(ADMIN)),
     # Garden-water rebates (ITB 2, ELVESO 3.3): owners and managers at their own sites.
     # The overview lists a person's sites and the joint applications naming them: each
@@ -270,6 +272,17 @@ MATRIX: dict[tuple[str, str], Row] = {
     # The utility's queue: clerks and administrators; a POST without its fields is
     # sent back (422), or, for the assignment, said and back to the page.
     ("contract_review.queue", "GET"): Row(staff_only(CLERK, ADMIN)),
+    ("billing_runs.index", "GET"): Row(staff_only(CLERK, ADMIN)),
+    # A month that has not ended is refused with the form again.
+    ("billing_runs.index", "POST"): Row({**staff_only(CLERK, ADMIN), CLERK: (422, 422),
+                                         ADMIN: (422, 422)}),
+    ("billing_runs.run", "GET"): Row(staff_only(CLERK, ADMIN), obj(run_id="billing_run_id")),
+    ("billing_runs.issue", "GET"): Row({**staff_only(CLERK, ADMIN), CLERK: (HIDDEN, HIDDEN),
+                                        ADMIN: (HIDDEN, HIDDEN)}),
+    ("billing_runs.issue", "POST"): Row({**staff_only(CLERK, ADMIN), CLERK: (HIDDEN, HIDDEN),
+                                         ADMIN: (HIDDEN, HIDDEN)}),
+    ("billing_runs.invoices", "GET"): Row(staff_only(CLERK, ADMIN)),
+    ("billing_runs.invoice", "GET"): Row(staff_only(CLERK, ADMIN), obj("invoice_id")),
     ("contract_review.application", "GET"): Row(staff_only(CLERK, ADMIN),
                                                  obj("application_id")),
     ("contract_review.assign", "POST"): Row(staff_only(CLERK, ADMIN), obj("application_id")),
@@ -308,4 +321,45 @@ MATRIX: dict[tuple[str, str], Row] = {
         obj("contract_id")),
     ("contract_review.notice", "GET"): Row(staff_only(CLERK, ADMIN),
                                             obj("contract_id", "event_id")),
+    # The customer's invoices (ITB 2: users see and pay invoices). The list pages: whoever
+    # may view documents at a site (Peeter, a user, too; staff have none). An invoice:
+    # whoever may at every site of its contract; Peeter is a user at one of the three
+    # buildings of Kodu Haldus's contract, so its invoices are not his to see.
+    ("invoices.index", "GET"): Row({**logged_in(HIDDEN), MARI: (OK, OK), PEETER: (OK, OK),
+                                    KATI: (OK, OK)}),
+    ("invoices.payments", "GET"): Row({**logged_in(HIDDEN), MARI: (OK, OK), PEETER: (OK, OK),
+                                       KATI: (OK, OK)}),
+    ("invoices.interest", "GET"): Row({**logged_in(HIDDEN), MARI: (OK, OK), PEETER: (OK, OK),
+                                       KATI: (OK, OK)}),
+    ("invoices.detail", "GET"): Row(managers(), obj("invoice_id")),
+    ("invoices.pdf", "GET"): Row(managers(), obj("invoice_id")),
+    ("invoices.xml", "GET"): Row(managers(), obj("invoice_id")),
+    # Claims about invoices (KEE §43(1)): whoever may claim at every site of the
+    # invoice's contract (owners and managers; Peeter is only a user). The invoice has
+    # an open claim, so a POST is refused with the reason (422).
+    ("claims.new", "GET"): Row(managers(), obj("invoice_id")),
+    ("claims.new", "POST"): Row(managers_with(422), obj("invoice_id")),
+    # The staff's queue and answers: clerks and administrators (billing is desk work);
+    # an answer without its fields is sent back (422).
+    ("claims.queue", "GET"): Row(staff_only(CLERK, ADMIN)),
+    ("claims.claim", "GET"): Row(staff_only(CLERK, ADMIN), obj("claim_id")),
+    ("claims.reject", "POST"): Row({**staff_only(CLERK, ADMIN), CLERK: (422, 422),
+                                    ADMIN: (422, 422)}, obj("claim_id")),
+    ("claims.accept", "POST"): Row({**staff_only(CLERK, ADMIN), CLERK: (422, 422),
+                                    ADMIN: (422, 422)}, obj("claim_id")),
+    # Payments from bank statements (issue 11 item 4): clerks and administrators (billing
+    # is desk work); a POST without its fields (no file, invoice, code or note) is sent
+    # back (422). The payment is an unmatched one.
+    ("payments.queue", "GET"): Row(staff_only(CLERK, ADMIN)),
+    ("payments.listing", "GET"): Row(staff_only(CLERK, ADMIN)),
+    ("payments.upload", "GET"): Row(staff_only(CLERK, ADMIN)),
+    ("payments.upload", "POST"): Row({**staff_only(CLERK, ADMIN), CLERK: (422, 422),
+                                      ADMIN: (422, 422)}),
+    ("payments.payment", "GET"): Row(staff_only(CLERK, ADMIN), obj("payment_id")),
+    ("payments.match", "POST"): Row({**staff_only(CLERK, ADMIN), CLERK: (422, 422),
+                                     ADMIN: (422, 422)}, obj("payment_id")),
+    ("payments.prepay", "POST"): Row({**staff_only(CLERK, ADMIN), CLERK: (422, 422),
+                                      ADMIN: (422, 422)}, obj("payment_id")),
+    ("payments.ignore", "POST"): Row({**staff_only(CLERK, ADMIN), CLERK: (422, 422),
+                                      ADMIN: (422, 422)}, obj("payment_id")),
 }

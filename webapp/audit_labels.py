@@ -16,6 +16,7 @@ ACTION_LABELS = {
     "revoke_staff_role": _l("removed a staff role"),
     "change_settings": _l("changed the utility's settings"),
     "add_price": _l("added a price"),
+    "add_vat_rate": _l("added a VAT rate"),
     "search": _l("searched for customers"),
     "create_api_key": _l("made an API key"),
     "replace_api_key": _l("replaced an API key with a new one"),
@@ -31,6 +32,15 @@ ACTION_LABELS = {
     "refuse_rebate_application": _l("refused a garden-water rebate application"),
     "raise_rebate_cap": _l("raised the garden-water rebate cap"),
     "run_rebate_season": _l("computed a garden-water rebate season"),
+    "make_invoice_claim": _l("made a claim about an invoice"),
+    "view_invoice_claim": _l("opened a claim about an invoice"),
+    "reject_invoice_claim": _l("rejected a claim about an invoice"),
+    "accept_invoice_claim": _l("accepted a claim about an invoice and made a credit note"),
+    "import_bank_statement": _l("imported a bank statement"),
+    "view_customer_for_payment": _l("looked up a customer to match a payment"),
+    "match_payment": _l("matched a payment to an invoice"),
+    "prepay_payment": _l("booked a payment as a customer's prepayment"),
+    "ignore_payment": _l("ignored a payment as not a customer's"),
 }
 
 

@@ -90,13 +90,14 @@ def monthly_use_chart(
     volume_label: Callable[[Decimal], str],
     unknown_label: str,
     id_prefix: str = "chart",
+    unit: str = "m³",
 ) -> Markup:
     """An inline SVG bar chart of ``months`` in the given order, or ``Markup("")`` for none.
 
     An empty chart says nothing the caller's table (or its "no readings" message)
     does not, so there is nothing to draw: templates can test ``{% if chart %}``.
     ``title``, ``description`` and ``unknown_label`` come translated; every text is
-    escaped here.
+    escaped here. ``unit`` follows each bar's figure in its tooltip (m³, EUR).
     """
     if not months:
         return Markup("")
@@ -116,7 +117,7 @@ def monthly_use_chart(
         Markup('<title id="{}">{}</title>').format(title_id, title),
         Markup('<desc id="{}">{}</desc>').format(desc_id, description),
         *_axis(scale, volume_label),
-        *_bars(months, volumes, scale, month_label, volume_label, unknown_label),
+        *_bars(months, volumes, scale, month_label, volume_label, unknown_label, unit),
         Markup("</svg>"),
     ]
     return Markup("").join(parts)
@@ -157,6 +158,7 @@ def _bars(
     month_label: Callable[[dt.date], str],
     volume_label: Callable[[Decimal], str],
     unknown_label: str,
+    unit: str = "m³",
 ) -> list[Markup]:
     slot = PLOT_WIDTH / len(months)
     bar_width = min(slot * float(BAR_SHARE), MAX_BAR_WIDTH)
@@ -189,7 +191,7 @@ def _bars(
             parts.append(
                 Markup(
                     '<rect class="chart-bar" x="{}" y="{}" width="{}" height="{}" fill="{}">'
-                    "<title>{}: {} m³</title></rect>"
+                    "<title>{}: {} {}</title></rect>"
                 ).format(
                     x,
                     _num(BASELINE - height),
@@ -198,6 +200,7 @@ def _bars(
                     BAR_COLOUR,
                     month,
                     volume_label(volume),
+                    unit,
                 )
             )
         if (len(months) - 1 - index) % label_every == 0:

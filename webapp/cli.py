@@ -12,8 +12,10 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 def register_cli(app: Flask) -> None:
     from webapp.cli_api import api_keys_cli
+    from webapp.cli_billing import billing_cli
     from webapp.cli_data import data_cli
     from webapp.cli_notifications import notifications_cli
+    from webapp.cli_payments import payments_cli
     from webapp.cli_rebates import rebates_cli
     from webapp.cli_smartmeter import smartmeter_cli
     from webapp.devidp.cli import dev_idp_command
@@ -22,6 +24,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(smartmeter_cli)
     app.cli.add_command(api_keys_cli)
     app.cli.add_command(rebates_cli)
+    app.cli.add_command(billing_cli)
+    app.cli.add_command(payments_cli)
     app.cli.add_command(notifications_cli)
     app.cli.add_command(dev_idp_command)
     app.cli.add_command(permissions_doc_command)

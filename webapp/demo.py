@@ -46,6 +46,11 @@ MARI, JAAN, KATI, PEETER = _code("Mari"), _code("Jaan"), _code("Kati"), _code("P
 LIIS, TOOMAS, ANNE = _code("Liis"), _code("Toomas"), _code("Anne")
 KODU_HALDUS = "10123459"
 PEETER_FROM = dt.date(2024, 2, 1)  # Peeter's user role at one Kodu Haldus site
+# Mari's second site: an old house in town with no meter yet, where two people live;
+# KEE §42 bills it by its residents.
+MARIS_UNMETERED = ("TK-10003", "34901:006:0789",
+                   "Lossi tn 21, Kuressaare, 93815 Saare maakond")
+UNMETERED_FROM = "2024-04-01"
 
 # Kodu Haldus apartment buildings: (site code, cadastral number, address).
 BUILDINGS = (
@@ -98,18 +103,47 @@ def _utility() -> Document:
         # The demo utility offers garden-water rebates under AS ELVESO's rules (its
         # watering period and sub-meter rules fit Jaan's garden).
         "rebate_rule_set": "ELVESO-2014",
+        # Billing (KEE §41-§43): the contract's late interest, below the cap of
+        # §41(3); the use per resident where a site has no meter (§42).
+        "late_interest_percent": "0.100",
+        "resident_norm_m3": "3.000",
+        "invoice_due_days": 14,
+        "iban": "EE382200221020145685",  # a test IBAN (Swedbank's example account)
+        "bic": "HABAEE2X",
+        "vat_number": "EE101987653",  # fictional; passes the KMKR check digit
+        "address": "Tallinna tn 10, Kuressaare, 93819 Saare maakond",
         "prices": [
             _price("water", "1.2500", "2024-01-01", "2025-06-30"),
             _price("sewer", "1.5240", "2024-01-01", "2025-06-30"),
             _price("water", "1.3100", "2025-07-01", None),
             _price("sewer", "1.6020", "2025-07-01", None),
+            # KEE §4(3), §22(1): more polluted wastewater costs more to treat; "" above
+            # is the price of every group without one of its own (household: I).
+            _price("sewer", "2.1340", "2024-01-01", "2025-06-30", variant="II"),
+            _price("sewer", "2.2430", "2025-07-01", None, variant="II"),
+            _price("sewer", "2.7430", "2024-01-01", "2025-06-30", variant="III"),
+            _price("sewer", "2.8840", "2025-07-01", None, variant="III"),
+            # EUR a month per main meter, by its size; "" for DN25 and larger.
+            _price("fixed_fee", "2.4000", "2024-01-01", None, variant="DN15"),
+            _price("fixed_fee", "3.6000", "2024-01-01", None, variant="DN20"),
+            _price("fixed_fee", "9.5000", "2024-01-01", None),
+            # EUR a time (KEE §6(2)).
+            _price("closure_fee", "35.0000", "2024-01-01", None),
+            _price("reopening_fee", "35.0000", "2024-01-01", None),
+        ],
+        # Estonia's standard VAT rate rose from 22 % to 24 % on 1 July 2025.
+        "vat_rates": [
+            {"rate_percent": "22", "valid_from": "2024-01-01"},
+            {"rate_percent": "24", "valid_from": "2025-07-01"},
         ],
     }
 
 
-def _price(kind: str, unit_price: str, valid_from: str, valid_until: str | None) -> Document:
+def _price(kind: str, unit_price: str, valid_from: str, valid_until: str | None,
+           variant: str = "") -> Document:
     return {
         "kind": kind,
+        "variant": variant,
         "unit_price": unit_price,
         "valid_from": valid_from,
         "valid_until": valid_until,
@@ -160,6 +194,7 @@ def _properties() -> list[Document]:
             "address": "Roomassaare tee 27, Kuressaare, 93811 Saare maakond",
         },
         *({"cadastral_number": number, "address": address} for _, number, address in BUILDINGS),
+        {"cadastral_number": MARIS_UNMETERED[1], "address": MARIS_UNMETERED[2]},
     ]
 
 
@@ -170,7 +205,7 @@ def _sites() -> list[Document]:
     ]
     return [
         {"code": code, "property": number, "address": address}
-        for code, number, address in (*houses, *BUILDINGS)
+        for code, number, address in (*houses, *BUILDINGS, MARIS_UNMETERED)
     ]
 
 
@@ -189,6 +224,9 @@ def _contracts() -> list[Document]:
         contract("L-2019-0001", MARI, ["TK-10001"], "2019-03-01"),
         contract("L-2019-0002", JAAN, ["TK-10002"], "2019-05-01"),
         contract("L-2019-0003", KODU_HALDUS, [code for code, _, _ in BUILDINGS], "2019-09-01"),
+        # No meter: billed by residents (KEE §42); invoices by e-mail.
+        contract("L-2024-0004", MARI, [MARIS_UNMETERED[0]], UNMETERED_FROM)
+        | {"residents": 2, "invoice_delivery": "email"},
     ]
 
 
@@ -207,6 +245,7 @@ def _site_roles() -> list[Document]:
     return [
         role("TK-10001", MARI, "owner", "2019-03-01", None),
         role("TK-10002", JAAN, "owner", "2019-05-01", None),
+        role(MARIS_UNMETERED[0], MARI, "owner", UNMETERED_FROM, None),
         *(role(code, KATI, "owner", "2019-09-01", None) for code, _, _ in BUILDINGS),
         role(BUILDINGS[1][0], PEETER, "user", PEETER_FROM.isoformat(), KATI),
     ]
@@ -240,22 +279,22 @@ def _meters(today: dt.date) -> list[Document]:
             "status": "active",
         }
 
-    meters = [
+    meters: list[Document] = [
         meter("00123456", "TK-10001", "cold_water", "2019-03-01", cycle=6, seal="SV-104512"),
         meter("00234567", "TK-10002", "cold_water", "2019-05-01", cycle=6, seal="SV-104613"),
         # ELVESO 3.1.2: a garden sub-meter is verified (every 2 years) and sealed.
         meter("00234568", "TK-10002", "garden_sub_meter", "2021-04-15", cycle=2, seal="SV-104614"),
     ]
     for position, (number, site) in enumerate(_kodu_haldus_meters()):
-        meters.append(
-            meter(number, site, "cold_water", "2019-09-01", cycle=6, seal=f"SV-2{position:05d}")
-        )
+        staircase = meter(number, site, "cold_water", "2019-09-01", cycle=6,
+                          seal=f"SV-2{position:05d}")
+        meters.append(staircase | {"size": "DN20"})  # the fixed fee follows the size
     for position, (number, _) in enumerate(SMART_METERS):
-        meters.append(
-            meter(
-                number, BUILDINGS[0][0], "smart", "2022-10-03", cycle=6, seal=f"SV-3{position:05d}"
-            )
+        smart = meter(
+            number, BUILDINGS[0][0], "smart", "2022-10-03", cycle=6, seal=f"SV-3{position:05d}"
         )
+        # The building's main meter is larger: its fixed fee is the "" one.
+        meters.append(smart | {"size": "DN25"} if position == 0 else smart)
     return meters
 
 

@@ -43,6 +43,9 @@ def menu_items() -> list[MenuItem]:
             entries.append((_("My sites"), url_for("account.home")))
         if any(can(actor, Action.SUBMIT_READING, site) for site in actor.site_roles):
             entries.append((_("Readings"), url_for("readings.index")))
+        if any(can(actor, Action.VIEW_DOCUMENTS, site) for site in actor.site_roles):
+            # ITB 2: owners, managers and users see invoices.
+            entries.append((_("Invoices"), url_for("invoices.index")))
         if _offers_rebates(actor):
             entries.append((_("Garden water"), url_for("rebates.index")))
         if can(actor, Action.APPLY_FOR_CONTRACT) and not actor.staff_roles:

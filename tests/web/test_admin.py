@@ -29,6 +29,7 @@ from webapp.models import (
     StaffRole,
     StaffRoleKind,
     Utility,
+    VatRate,
 )
 from webapp.services import admin as admin_service
 from webapp.services.access import today_in_tallinn
@@ -39,6 +40,14 @@ ROLES_URL = "/staff/admin/staff-roles"
 SETTINGS_URL = "/staff/admin/settings"
 PRICES_URL = "/staff/admin/prices"
 AUDIT_URL = "/staff/admin/audit"
+VAT_URL = "/staff/admin/vat-rates"
+BILLING_URL = "/staff/admin/billing"
+# The demo's billing settings, as the form shows them.
+BILLING_FORM = {
+    "late_interest_percent": "0.1", "invoice_due_days": "14", "resident_norm_m3": "3",
+    "iban": "EE382200221020145685", "bic": "HABAEE2X", "vat_number": "EE101987653",
+    "address": "Tallinna tn 10, Kuressaare, 93819 Saare maakond",
+}
 UNKNOWN_CODE = "39102030403"  # a valid personal code nobody in the demo has
 
 
@@ -76,14 +85,22 @@ def utility() -> Utility:
     return db.session.scalar(select(Utility).order_by(Utility.id))
 
 
-def prices(kind: PriceKind) -> list[tuple[Decimal, dt.date, dt.date | None]]:
+def prices(kind: PriceKind, variant: str = "") -> list[tuple[Decimal, dt.date, dt.date | None]]:
+    """The prices of one kind and variant ("": every group or size), oldest first."""
     db.session.expire_all()
     return [
         (price.unit_price, price.valid_from, price.valid_until)
         for price in db.session.scalars(
-            select(Price).where(Price.kind == kind).order_by(Price.valid_from)
+            select(Price).where(Price.kind == kind, Price.variant == variant)
+            .order_by(Price.valid_from)
         )
     ]
+
+
+def vat_rates() -> list[tuple[Decimal, dt.date]]:
+    db.session.expire_all()
+    return [(rate.rate_percent, rate.valid_from)
+            for rate in db.session.scalars(select(VatRate).order_by(VatRate.valid_from))]
 
 
 def in_english(client: FlaskClient) -> FlaskClient:
@@ -160,6 +177,8 @@ def test_others_cannot_change_anything(login: Login, code: str, today: dt.date) 
         (SETTINGS_URL, {"meter_threshold": "9", "site_threshold": "9"}),
         (PRICES_URL, {"kind": "water", "unit_price": "0.1",
                       "valid_from": (today + dt.timedelta(days=5)).isoformat()}),
+        (VAT_URL, {"vat_rate": "30", "vat_valid_from": (today + dt.timedelta(days=5)).isoformat()}),
+        (BILLING_URL, {**BILLING_FORM, "invoice_due_days": "30"}),
     ]
     for url, data in attempts:
         assert client.post(url, data={**data, "csrf_token": token}).status_code == 404
@@ -167,6 +186,8 @@ def test_others_cannot_change_anything(login: Login, code: str, today: dt.date) 
     assert staff_role(INSPECTOR, StaffRoleKind.INSPECTOR) is not None
     assert utility().mass_view_meter_threshold == 4
     assert len(prices(PriceKind.WATER)) == 2
+    assert len(vat_rates()) == 2
+    assert utility().invoice_due_days == 14
     assert audit_count() == 0
 
 
@@ -780,3 +801,249 @@ def test_invalid_warning_settings_write_nothing(anne: FlaskClient, factor: str, 
     assert (utility().reading_warning_factor, utility().daily_use_ceiling) == (
         Decimal(3), Decimal(10))
     assert audit_count() == 0
+
+
+# --------------------------------------------------------------------------- price variants
+
+
+def test_the_price_list_shows_variants_and_the_new_kinds(anne: FlaskClient) -> None:
+    page = anne.get(SETTINGS_URL).get_data(as_text=True)
+    sewer = page.split('data-testid="prices-sewer"', 1)[1].split("</table>", 1)[0]
+    assert "pollution group II" in sewer and "2.2430" in sewer
+    assert "pollution group III" in sewer and "2.8840" in sewer
+    assert "every pollution group without a price of its own" in sewer
+    fixed = page.split('data-testid="prices-fixed_fee"', 1)[1].split("</table>", 1)[0]
+    assert "monthly fixed fee" in fixed and "EUR a month" in fixed
+    assert fixed.index("every meter size") < fixed.index("DN15") < fixed.index("DN20")
+    closing = page.split('data-testid="prices-closure_fee"', 1)[1].split("</table>", 1)[0]
+    assert "closing fee" in closing and "EUR a time" in closing and "35.0000" in closing
+    assert "For" not in page.split('data-testid="prices-water"', 1)[1].split("</table>", 1)[0]
+
+
+def test_a_sewer_price_for_one_group_ends_only_that_groups_price(anne: FlaskClient,
+                                                                  today: dt.date) -> None:
+    start = today + dt.timedelta(days=10)
+    response = add_price(anne, kind="sewer", pollution_group="II", unit_price="2,5",
+                         valid_from=start)
+    page = flashes(anne, response)
+    assert "the sewer price for pollution group II of 2.5000 EUR/m³" in page
+    assert prices(PriceKind.SEWER, "II")[-2:] == [
+        (Decimal("2.2430"), dt.date(2025, 7, 1), start - dt.timedelta(days=1)),
+        (Decimal("2.5000"), start, None),
+    ]
+    assert prices(PriceKind.SEWER)[-1][2] is None  # the price of every group runs on
+    assert prices(PriceKind.SEWER, "III")[-1][2] is None
+    assert last_audit("add_price").after["variant"] == "II"
+
+
+def test_a_fixed_fee_for_one_meter_size(anne: FlaskClient, today: dt.date) -> None:
+    start = today + dt.timedelta(days=3)
+    response = add_price(anne, kind="fixed_fee", meter_size=" dn 32 ", unit_price="12",
+                         valid_from=start)
+    page = flashes(anne, response)
+    assert "the monthly fixed fee price for meter size DN32 of 12.0000 EUR a month" in page
+    assert prices(PriceKind.FIXED_FEE, "DN32") == [(Decimal("12.0000"), start, None)]
+    assert prices(PriceKind.FIXED_FEE)[-1][2] is None  # "" is another variant: left alone
+
+
+def test_prices_of_one_kind_and_variant_never_overlap(anne: FlaskClient,
+                                                      today: dt.date) -> None:
+    first, end = today + dt.timedelta(days=10), today + dt.timedelta(days=20)
+    assert add_price(anne, kind="sewer", pollution_group="III", unit_price="3",
+                     valid_from=first, valid_until=end).status_code == 303
+    response = add_price(anne, kind="sewer", pollution_group="III", unit_price="4",
+                         valid_from=first + dt.timedelta(days=2), valid_until=end)
+    assert response.status_code == 422
+    assert "the same days as the sewer price for pollution group III" in response.get_data(
+        as_text=True)
+    # The same days for another group are another price.
+    assert add_price(anne, kind="sewer", pollution_group="II", unit_price="4",
+                     valid_from=first + dt.timedelta(days=2),
+                     valid_until=end).status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"kind": "water", "pollution_group": "II"}, "Only a sewer price has a pollution group"),
+        ({"kind": "sewer", "meter_size": "DN20"}, "Only a fixed fee has a meter size"),
+        ({"kind": "closure_fee", "meter_size": "DN20"}, "Only a fixed fee has a meter size"),
+        ({"kind": "fixed_fee", "meter_size": "20 mm"}, "Enter the meter size as DN"),
+        ({"kind": "fixed_fee", "meter_size": "DN1"}, "Enter the meter size as DN"),
+        ({"kind": "sewer", "pollution_group": "IV"}, "Not a valid choice"),
+    ],
+)
+def test_a_variant_that_does_not_fit_the_kind_writes_nothing(
+    anne: FlaskClient, today: dt.date, data: dict[str, str], message: str
+) -> None:
+    count = db.session.scalar(select(func.count(Price.id)))
+    response = add_price(anne, unit_price="1", valid_from=today + dt.timedelta(days=5), **data)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Price.id))) == count
+    assert audit_count() == 0
+
+
+def test_the_service_refuses_a_variant_the_kind_does_not_have(app: Flask, demo: None) -> None:
+    anne = Actor(person_id=person_id(ADMIN), staff_roles=frozenset({StaffRoleKind.ADMIN}))
+    day = today_in_tallinn() + dt.timedelta(days=5)
+    with app.test_request_context():
+        for kind, variant in ((PriceKind.WATER, "II"), (PriceKind.SEWER, "DN20"),
+                              (PriceKind.FIXED_FEE, "III"), (PriceKind.REOPENING_FEE, "I")):
+            with pytest.raises(admin_service.AdminRefusal):
+                admin_service.add_price(anne, utility(), kind, Decimal(1), day, None,
+                                        today_in_tallinn(), variant=variant)
+    db.session.rollback()
+    assert audit_count() == 0
+
+
+# --------------------------------------------------------------------------- VAT rates
+
+
+def add_vat(client: FlaskClient, rate: str, start: dt.date | str) -> Any:
+    return post(client, SETTINGS_URL, VAT_URL, {
+        "vat_rate": rate,
+        "vat_valid_from": start.isoformat() if isinstance(start, dt.date) else start})
+
+
+def test_the_vat_rates_are_listed_each_until_the_next(anne: FlaskClient) -> None:
+    page = anne.get(SETTINGS_URL).get_data(as_text=True)
+    table = page.split('id="vat"', 1)[1].split("</table>", 1)[0]
+    assert "24.00" in table and "22.00" in table
+    assert "30.06.2025" in table  # 22 % ends the day before 24 % starts
+    assert table.index("24.00") < table.index("22.00")  # newest first
+
+
+def test_a_vat_rate_is_added_from_a_later_day_and_audited(anne: FlaskClient,
+                                                          today: dt.date) -> None:
+    start = today + dt.timedelta(days=30)
+    page = flashes(anne, add_vat(anne, "25,5", day(start)))
+    assert f"The VAT rate of 25.50 % from {day(start)} was added." in page
+    assert vat_rates()[-1] == (Decimal("25.50"), start)
+    event = last_audit("add_vat_rate")
+    assert (event.object_type, event.acting_as) == ("vat_rate", "admin")
+    assert event.after == {"rate_percent": "25.5", "valid_from": start.isoformat()}
+    trail = anne.get(f"{AUDIT_URL}?action=add_vat_rate").get_data(as_text=True)
+    assert "added a VAT rate" in trail
+
+
+def test_a_vat_rate_may_start_today(anne: FlaskClient, today: dt.date) -> None:
+    assert add_vat(anne, "0", today).status_code == 303
+    assert vat_rates()[-1] == (Decimal("0.00"), today)
+
+
+@pytest.mark.parametrize(
+    ("rate", "offset", "message"),
+    [
+        ("24", -1, "VAT rates are never changed for days gone by"),
+        ("24", -500, "VAT rates are never changed for days gone by"),
+        ("101", 5, "Enter a rate from 0 to 100 per cent."),
+        ("-1", 5, "A percentage cannot be negative."),
+        ("24,125", 5, "Use at most 2 decimal places."),
+        ("abc", 5, "Enter the percentage as a number"),
+        ("", 5, "Enter the rate."),
+        ("24", None, "Enter the first day of the rate."),
+    ],
+)
+def test_an_invalid_vat_rate_writes_nothing(anne: FlaskClient, today: dt.date, rate: str,
+                                            offset: int | None, message: str) -> None:
+    start = "" if offset is None else today + dt.timedelta(days=offset)
+    response = add_vat(anne, rate, start)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert len(vat_rates()) == 2
+    assert audit_count() == 0
+
+
+def test_two_vat_rates_never_start_on_the_same_day(anne: FlaskClient, today: dt.date) -> None:
+    start = today + dt.timedelta(days=7)
+    assert add_vat(anne, "25", start).status_code == 303
+    response = add_vat(anne, "26", start)
+    assert response.status_code == 422
+    assert f"A VAT rate of 25.00 % already starts on {day(start)}." in response.get_data(
+        as_text=True)
+    assert vat_rates()[-1] == (Decimal("25.00"), start)
+    assert audit_count("add_vat_rate") == 1
+
+
+# --------------------------------------------------------------------------- billing settings
+
+
+def test_the_billing_settings_are_shown(anne: FlaskClient) -> None:
+    page = anne.get(SETTINGS_URL).get_data(as_text=True)
+    assert re.search(r'name="late_interest_percent"[^>]*value="0.1"', page)
+    assert re.search(r'name="invoice_due_days"[^>]*value="14"', page)
+    assert re.search(r'name="iban"[^>]*value="EE382200221020145685"', page)
+    assert "at most 0.15 (KEE §41(3))" in page  # the cap, from the rule data
+
+
+def test_the_billing_settings_are_saved_cleaned_and_audited(anne: FlaskClient) -> None:
+    form = {**BILLING_FORM, "late_interest_percent": "0,15", "invoice_due_days": "21",
+            "iban": "ee20 1010 0100 0000 0017", "bic": "eeuhee2x"}
+    assert "The settings were saved." in flashes(anne, post(anne, SETTINGS_URL, BILLING_URL,
+                                                            form))
+    saved = utility()
+    assert (saved.late_interest_percent, saved.invoice_due_days) == (Decimal("0.15"), 21)
+    assert (saved.iban, saved.bic) == ("EE201010010000000017", "EEUHEE2X")
+    event = last_audit("change_settings")
+    assert (event.object_type, event.acting_as) == ("utility", "admin")
+    # Only what changed.
+    assert event.before == {"late_interest_percent": "0.100", "invoice_due_days": 14,
+                            "iban": "EE382200221020145685", "bic": "HABAEE2X"}
+    assert event.after == {"late_interest_percent": "0.15", "invoice_due_days": 21,
+                           "iban": "EE201010010000000017", "bic": "EEUHEE2X"}
+
+
+def test_saving_the_same_billing_settings_records_nothing(anne: FlaskClient) -> None:
+    form = {**BILLING_FORM, "late_interest_percent": "0,100", "resident_norm_m3": "3,000"}
+    assert "Nothing was changed." in flashes(anne, post(anne, SETTINGS_URL, BILLING_URL, form))
+    assert audit_count() == 0
+
+
+def test_the_optional_billing_details_can_be_cleared(anne: FlaskClient) -> None:
+    form = {**BILLING_FORM, "bic": "", "vat_number": " ", "address": ""}
+    assert post(anne, SETTINGS_URL, BILLING_URL, form).status_code == 303
+    assert (utility().bic, utility().vat_number, utility().address) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"late_interest_percent": "0,151"},
+         "The late interest may be at most 0.15 % a day of the unpaid sum (KEE §41(3))."),
+        ({"late_interest_percent": "1"}, "KEE §41(3)"),
+        ({"late_interest_percent": "-0,1"}, "A percentage cannot be negative."),
+        ({"late_interest_percent": "0,1234"}, "Use at most 3 decimal places."),
+        ({"late_interest_percent": ""}, "Enter the late interest."),
+        ({"invoice_due_days": "0"}, "Enter a whole number from 1 to 90."),
+        ({"invoice_due_days": "91"}, "Enter a whole number from 1 to 90."),
+        ({"invoice_due_days": "two weeks"}, "Enter a whole number from 1 to 90."),
+        ({"resident_norm_m3": "-1"}, "Enter the volume as a number"),
+        ({"iban": "EE382200221020145686"}, "Enter a valid IBAN"),  # a wrong check digit
+        ({"iban": "EE38 2200"}, "Enter a valid IBAN"),
+        ({"bic": "HABA"}, "Enter a valid BIC"),
+        ({"vat_number": "EE101987654"}, "Enter a valid VAT number"),
+        ({"vat_number": "101987653"}, "Enter a valid VAT number"),  # no country code
+        ({"address": "x" * 256}, "Field cannot be longer than 255 characters."),
+    ],
+)
+def test_invalid_billing_settings_write_nothing(anne: FlaskClient, data: dict[str, str],
+                                                message: str) -> None:
+    response = post(anne, SETTINGS_URL, BILLING_URL, {**BILLING_FORM, **data})
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    saved = utility()
+    assert (saved.late_interest_percent, saved.invoice_due_days, saved.iban) == (
+        Decimal("0.100"), 14, "EE382200221020145685")
+    assert audit_count() == 0
+
+
+def test_the_interest_cap_is_the_one_in_the_rule_data(anne: FlaskClient,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # KEE §41(3) as a rules/deadlines file says it: a lower cap there refuses 0,1.
+    monkeypatch.setattr(admin_service, "percentage", lambda *_args: Decimal("0.05"))
+    response = post(anne, SETTINGS_URL, BILLING_URL,
+                    {**BILLING_FORM, "late_interest_percent": "0,1", "invoice_due_days": "20"})
+    assert response.status_code == 422
+    assert "at most 0.05 % a day" in response.get_data(as_text=True)
+    assert utility().invoice_due_days == 14

@@ -181,9 +181,14 @@ def objects_at(site_code: str, customer_code: str, person_code: str) -> dict[str
                                io.BytesIO(MINIMAL_PDF), "notice.pdf", 1024), owner_id))
     service_contract.events.append(notice)
     db.session.flush()
+    billing = _billing_objects(service_contract)
+    claim = _claim_objects(billing["invoice_id"], owner_id)
     return {
         **rebate,
         **contract,
+        **billing,
+        **claim,
+        **_payment_objects(),
         "contract_id": service_contract.id,
         "event_id": notice.id,
         "kind": "customer",
@@ -248,6 +253,63 @@ def _rebate_objects(site: Site, customer: Customer, owner_id: int) -> dict[str, 
     db.session.flush()
     return {"rebate_application_id": application.id, "decision_id": record.id,
             "run_id": run.id, "joint_application_id": joint.id}
+
+
+def _billing_objects(contract: ServiceContract) -> dict[str, Any]:
+    """An issued invoice of the contract (for a month of its own, one regular invoice
+    a month being allowed) and a finished billing run."""
+    from webapp.domain.deadlines import months_after
+    from webapp.models import BillingRun, Invoice, InvoiceLine, LineKind, RebateRunStatus, Utility
+    from webapp.services import invoices
+
+    period = months_after(dt.date(2001, 1, 1), next(_serial))
+    invoice = Invoice(
+        customer_id=contract.customer_id, contract_id=contract.id, period_start=period,
+        period_end=months_after(period, 1) - dt.timedelta(days=1), net=Decimal("10.00"),
+        vat=Decimal("2.40"), gross=Decimal("12.40"), payable=Decimal("12.40"),
+        lines=[InvoiceLine(position=1, kind=LineKind.WATER, first_day=period, last_day=period,
+                           quantity=Decimal(5), unit="MTQ", unit_price=Decimal(2),
+                           vat_rate=Decimal(24), net=Decimal("10.00"))])
+    db.session.add(invoice)
+    db.session.flush()
+    utility = db.session.scalars(select(Utility)).first()
+    assert utility is not None
+    invoices.issue(invoice, issued_on=dt.date.today(), actor_id=None, utility=utility)
+    from webapp.services.billing_run import RunSummary
+
+    run = BillingRun(period_start=period, status=RebateRunStatus.FINISHED,
+                     summary=RunSummary(f"{period:%Y-%m}", Decimal(24)).as_json())
+    db.session.add(run)
+    db.session.flush()
+    return {"invoice_id": invoice.id, "billing_run_id": run.id}
+
+
+def _payment_objects() -> dict[str, Any]:
+    """An unmatched payment from a bank statement (staff see every payment)."""
+    from webapp.models import Payment, PaymentStatus
+
+    payment = Payment(account_iban="EE382200221020145685",
+                      entry_reference=f"MATRIX-{next(_serial)}", booked_on=dt.date(2026, 12, 2),
+                      amount=Decimal("12.40"), status=PaymentStatus.UNMATCHED,
+                      debtor_name="MAKSJA", description="vesi")
+    db.session.add(payment)
+    db.session.flush()
+    return {"payment_id": payment.id}
+
+
+def _claim_objects(invoice_id: int, person_id: int) -> dict[str, Any]:
+    """An open claim about the invoice (KEE §43(1)), made by the person."""
+    from webapp.domain.billing import claim_answer_until
+    from webapp.models import Claim, Invoice
+
+    invoice = db.session.get(Invoice, invoice_id)
+    assert invoice is not None and invoice.issued_on is not None
+    claim = Claim(invoice_id=invoice.id, customer_id=invoice.customer_id, made_by_id=person_id,
+                  received_on=invoice.issued_on,
+                  answer_until=claim_answer_until(invoice.issued_on), text="The sum is wrong.")
+    db.session.add(claim)
+    db.session.flush()
+    return {"claim_id": claim.id}
 
 
 def _contract_objects(person_id: int) -> dict[str, Any]:

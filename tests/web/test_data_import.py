@@ -24,9 +24,12 @@ from webapp.extensions import db
 from webapp.models import (
     Company,
     Customer,
+    InvoiceDelivery,
     Meter,
     MeterKind,
     Person,
+    PollutionGroup,
+    PriceKind,
     Reading,
     ServiceContract,
     Site,
@@ -34,6 +37,8 @@ from webapp.models import (
     SiteRoleKind,
     StaffRole,
     StaffRoleKind,
+    Utility,
+    VatRate,
 )
 from webapp.services.importer import (
     SCHEMA_PATH,
@@ -538,3 +543,212 @@ def test_a_document_that_met_the_schema_is_not_checked_again_but_a_changed_one_i
     changed = {"format_version": 1, "persons": [
         {"personal_code": 48001010217, "given_name": "Mari", "family_name": "Maasikas"}]}
     assert importer.schema_errors(changed) != []  # a number where text belongs
+
+
+# --------------------------------------------------------------------------- billing data
+
+
+def billing_document() -> dict[str, Any]:
+    """The small document with a utility carrying every billing field."""
+    data = small_document()
+    data["utility"] = {
+        "code": "demo", "name": "Saare Vesi AS",
+        "late_interest_percent": "0.150", "resident_norm_m3": "2.5", "invoice_due_days": 21,
+        "iban": "ee38 2200 2210 2014 5685", "bic": "habaee2x", "vat_number": "EE101987653",
+        "address": "Tallinna tn 10, Kuressaare",
+        "prices": [
+            {"kind": "sewer", "variant": "", "unit_price": "1.6", "valid_from": "2025-01-01"},
+            {"kind": "sewer", "variant": "II", "unit_price": "2.2", "valid_from": "2025-01-01"},
+            {"kind": "fixed_fee", "variant": "DN20", "unit_price": "3.6",
+             "valid_from": "2025-01-01"},
+            {"kind": "closure_fee", "unit_price": "35", "valid_from": "2025-01-01"},
+        ],
+        "vat_rates": [{"rate_percent": "22", "valid_from": "2024-01-01"},
+                      {"rate_percent": "24", "valid_from": "2025-07-01"}],
+    }
+    data["contracts"] = [{"number": "L-1", "customer": CODES["Mari"], "sites": ["TK-1"],
+                          "start_date": "2020-01-01", "pollution_group": "II", "residents": 2,
+                          "invoice_delivery": "e_invoice"}]
+    data["meters"][0]["size"] = "DN20"
+    return data
+
+
+@pytest.mark.usefixtures("app")
+def test_the_billing_fields_are_imported_cleaned() -> None:
+    report = load(billing_document())
+
+    utility = db.session.scalars(select(Utility)).one()
+    assert (utility.late_interest_percent, utility.resident_norm_m3, utility.invoice_due_days) \
+        == (Decimal("0.150"), Decimal("2.500"), 21)
+    # Stored without spaces and in capitals: bank statements are matched by it.
+    assert (utility.iban, utility.bic, utility.vat_number) == (
+        "EE382200221020145685", "HABAEE2X", "EE101987653")
+    assert utility.address == "Tallinna tn 10, Kuressaare"
+    assert {(p.kind, p.variant) for p in utility.prices} == {
+        (PriceKind.SEWER, ""), (PriceKind.SEWER, "II"), (PriceKind.FIXED_FEE, "DN20"),
+        (PriceKind.CLOSURE_FEE, "")}
+    assert [(r.rate_percent, r.valid_from) for r in
+            db.session.scalars(select(VatRate).order_by(VatRate.valid_from))] == [
+        (Decimal("22.00"), dt.date(2024, 1, 1)), (Decimal("24.00"), dt.date(2025, 7, 1))]
+    assert report.counts["vat_rates"].created == 2
+    contract = db.session.scalars(select(ServiceContract)).one()
+    assert (contract.pollution_group, contract.residents, contract.invoice_delivery) == (
+        PollutionGroup.II, 2, InvoiceDelivery.E_INVOICE)
+    assert db.session.scalars(select(Meter)).one().size == "DN20"
+
+
+@pytest.mark.usefixtures("app")
+def test_billing_fields_are_upserted_and_defaults_kept() -> None:
+    load(small_document() | {"contracts": [
+        {"number": "L-1", "customer": CODES["Mari"], "sites": ["TK-1"],
+         "start_date": "2020-01-01"}]})
+    contract = db.session.scalars(select(ServiceContract)).one()
+    meter = db.session.scalars(select(Meter)).one()
+    # KEE §22(1): household wastewater, group I; the smallest meter size.
+    assert (contract.pollution_group, contract.residents, contract.invoice_delivery) == (
+        PollutionGroup.I, None, None)
+    assert meter.size == "DN15"
+
+    load(billing_document())
+    report = load(billing_document())  # the same file again: nothing changes
+
+    assert (report.created, report.updated) == (0, 0)
+    cleared = billing_document()
+    cleared["contracts"][0] |= {"residents": None, "invoice_delivery": None}
+    cleared["utility"]["vat_rates"] = [{"rate_percent": "20", "valid_from": "2024-01-01"}]
+    report = load(cleared)
+    db.session.expire_all()
+    contract = db.session.scalars(select(ServiceContract)).one()
+    assert (contract.residents, contract.invoice_delivery) == (None, None)
+    assert report.counts["vat_rates"].updated == 1
+    assert db.session.scalars(select(VatRate).where(
+        VatRate.valid_from == dt.date(2024, 1, 1))).one().rate_percent == Decimal(20)
+
+
+@pytest.mark.usefixtures("app")
+def test_bad_billing_data_is_reported_per_item_and_writes_nothing() -> None:
+    data = billing_document()
+    utility = data["utility"]
+    utility |= {"late_interest_percent": "0.160", "iban": "EE382200221020145686",
+                "bic": "HABA1E2X", "vat_number": "EE101987654"}
+    utility["prices"] += [
+        {"kind": "water", "variant": "II", "unit_price": "1", "valid_from": "2025-01-01"},
+        {"kind": "sewer", "variant": "DN20", "unit_price": "1", "valid_from": "2025-01-01"},
+        {"kind": "fixed_fee", "variant": "III", "unit_price": "1", "valid_from": "2025-01-01"},
+    ]
+    utility["vat_rates"] += [{"rate_percent": "120", "valid_from": "2026-01-01"},
+                             {"rate_percent": "24", "valid_from": "2025-07-01"}]
+
+    errors = errors_of(data)
+
+    assert errors == [
+        "utility (code demo): late_interest_percent: 0.160 % a day is above the cap of "
+        "0.15 % a day (KEE §41(3))",
+        "utility (code demo): iban: invalid IBAN (wrong check digits or length)",
+        "utility (code demo): bic: invalid BIC",
+        "utility (code demo): vat_number: invalid VAT number (wrong country prefix or check "
+        "digit)",
+        'utility.prices[4] (kind water, variant II, valid_from 2025-01-01): variant: a water '
+        'price\'s variant is "": it has no variant, not "II"',
+        'utility.prices[5] (kind sewer, variant DN20, valid_from 2025-01-01): variant: a sewer '
+        'price\'s variant is a pollution group (I, II or III) or "" for all groups, not "DN20"',
+        'utility.prices[6] (kind fixed_fee, variant III, valid_from 2025-01-01): variant: a '
+        'fixed_fee price\'s variant is a meter size such as "DN20" or "" for all sizes, '
+        'not "III"',
+        "utility.vat_rates[2] (valid_from 2026-01-01): rate_percent: 120 is more than 100 %",
+        "utility.vat_rates[3] (valid_from 2025-07-01): duplicate of utility.vat_rates[1] "
+        "(same natural key)",
+    ]
+    assert row_counts() == dict.fromkeys(row_counts(), 0)
+
+
+@pytest.mark.usefixtures("app")
+def test_billing_fields_of_the_wrong_shape_are_schema_errors() -> None:
+    data = billing_document()
+    data["utility"]["invoice_due_days"] = 91
+    data["utility"]["vat_rates"][0]["rate_percent"] = 22
+    data["contracts"][0] |= {"pollution_group": "IV", "residents": -1,
+                             "invoice_delivery": "fax"}
+    data["meters"][0]["size"] = "20 mm"
+
+    errors = errors_of(data)
+
+    assert errors == [  # in the file's order: its meters come before its utility
+        'meters[0] (number 0001): size: expected a meter\'s nominal size such as "DN15" or '
+        '"DN20", got "20 mm"',
+        "utility (code demo): invoice_due_days: 91 is greater than the maximum of 90",
+        'utility.vat_rates[0] (valid_from 2024-01-01): rate_percent: expected a percentage '
+        'as a decimal string with at most 2 decimals, e.g. "24" or "9.5", got 22',
+        "contracts[0] (number L-1): invoice_delivery: 'fax' is not one of "
+        "['email', 'e_invoice', 'post', None]",
+        "contracts[0] (number L-1): pollution_group: 'IV' is not one of ['I', 'II', 'III']",
+        "contracts[0] (number L-1): residents: -1 is less than the minimum of 0",
+    ]
+    assert row_counts() == dict.fromkeys(row_counts(), 0)
+
+
+@pytest.mark.usefixtures("app")
+def test_prices_overlap_only_within_their_kind_and_variant() -> None:
+    load(build_demo_data(NOW))  # sewer II 2.2430 from 2025-07-01, open-ended
+    data = {
+        "format_version": 1,
+        "utility": {
+            "code": "demo", "name": "Saare Vesi AS",
+            "prices": [
+                {"kind": "sewer", "variant": "II", "unit_price": "2.5",
+                 "valid_from": "2026-01-01"},
+                # Another group or size on the same days is another price.
+                {"kind": "sewer", "variant": "I", "unit_price": "1.7",
+                 "valid_from": "2026-01-01"},
+                {"kind": "fixed_fee", "variant": "DN25", "unit_price": "5",
+                 "valid_from": "2024-01-01"},
+            ],
+        },
+    }
+
+    errors = errors_of(data)
+
+    assert errors == [
+        "utility.prices[0] (kind sewer, variant II, valid_from 2026-01-01): valid_from: "
+        "overlaps the sewer (II) price from 2025-07-01",
+    ]
+    del data["utility"]["prices"][0]
+    report = load(data)
+    assert report.counts["prices"].created == 2
+
+
+@pytest.mark.usefixtures("app")
+def test_the_interest_cap_comes_from_the_rule_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    from webapp.services import importer
+
+    monkeypatch.setattr(importer, "percentage", lambda *_args: Decimal("0.05"))
+    data = billing_document()
+    data["utility"]["late_interest_percent"] = "0.06"
+
+    assert errors_of(data) == [
+        "utility (code demo): late_interest_percent: 0.06 % a day is above the cap of "
+        "0.05 % a day (KEE §41(3))"]
+
+
+@pytest.mark.usefixtures("app")
+def test_demo_billing_data() -> None:
+    load(build_demo_data(NOW))
+
+    utility = db.session.scalars(select(Utility)).one()
+    assert utility.iban == "EE382200221020145685"
+    assert utility.bic and utility.vat_number and utility.address
+    assert utility.late_interest_percent <= Decimal("0.15")  # KEE §41(3)
+    rates = db.session.scalars(select(VatRate).order_by(VatRate.valid_from)).all()
+    assert [(r.rate_percent, r.valid_from) for r in rates] == [
+        (Decimal(22), dt.date(2024, 1, 1)), (Decimal(24), dt.date(2025, 7, 1))]
+    in_force = {(p.kind, p.variant) for p in utility.prices if p.valid_until is None}
+    assert in_force == {
+        (PriceKind.WATER, ""), (PriceKind.SEWER, ""), (PriceKind.SEWER, "II"),
+        (PriceKind.SEWER, "III"), (PriceKind.FIXED_FEE, ""), (PriceKind.FIXED_FEE, "DN15"),
+        (PriceKind.FIXED_FEE, "DN20"), (PriceKind.CLOSURE_FEE, ""),
+        (PriceKind.REOPENING_FEE, ""),
+    }
+    cold = [m for m in meters_of(KODU_HALDUS) if m.kind == MeterKind.COLD_WATER]
+    assert {m.size for m in cold} == {"DN20"}
+    (mari_meter,) = meters_of(CODES["Mari"])
+    assert mari_meter.size == "DN15"

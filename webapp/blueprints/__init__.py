@@ -13,10 +13,14 @@ def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.apikeys.routes import bp as apikeys_bp
     from webapp.blueprints.auth.routes import bp as auth_bp
     from webapp.blueprints.authorisations.routes import bp as authorisations_bp
+    from webapp.blueprints.billing_runs.routes import bp as billing_runs_bp
+    from webapp.blueprints.claims.routes import bp as claims_bp
     from webapp.blueprints.contract_review.routes import bp as contract_review_bp
     from webapp.blueprints.contracts.routes import bp as contracts_bp
     from webapp.blueprints.groups.routes import bp as groups_bp
+    from webapp.blueprints.invoices.routes import bp as invoices_bp
     from webapp.blueprints.main.routes import bp as main_bp
+    from webapp.blueprints.payments.routes import bp as payments_bp
     from webapp.blueprints.readings.routes import bp as readings_bp
     from webapp.blueprints.rebate_review.routes import bp as rebate_review_bp
     from webapp.blueprints.rebates.routes import bp as rebates_bp
@@ -33,6 +37,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(rebate_review_bp)
     app.register_blueprint(contracts_bp)
     app.register_blueprint(contract_review_bp)
+    app.register_blueprint(invoices_bp)
+    app.register_blueprint(claims_bp)
+    app.register_blueprint(billing_runs_bp)
+    app.register_blueprint(payments_bp)
     if app.config.get("DEV_OUTBOX"):
         from webapp.blueprints.outbox.routes import bp as outbox_bp
 

@@ -35,6 +35,8 @@ class Action(enum.StrEnum):
     APPLY_FOR_REBATE = "apply_for_rebate"
     CHANGE_CONTRACT = "change_contract"
     TERMINATE_CONTRACT = "terminate_contract"
+    # KEE §43(1): a claim about an invoice is the contract partner's matter.
+    CLAIM_INVOICE = "claim_about_invoice"
     # Any person logged in, for themselves
     APPLY_FOR_CONTRACT = "apply_for_contract"
     VIEW_OWN_DATA_ACCESS = "view_own_data_access"
@@ -49,6 +51,8 @@ class Action(enum.StrEnum):
     STAFF_REVIEW_REBATES = "staff_review_rebate_applications"
     STAFF_RUN_REBATES = "staff_run_rebate_season"
     STAFF_HANDLE_CONTRACTS = "staff_handle_contract_applications"
+    # KEE §41-§43: billing runs, payments from bank statements, claims.
+    STAFF_BILLING = "staff_billing_payments_and_claims"
     MANAGE_STAFF_ROLES = "manage_staff_roles"
     MANAGE_UTILITY_SETTINGS = "manage_utility_settings"
     VIEW_AUDIT_TRAIL = "view_audit_trail"
@@ -67,6 +71,7 @@ SITE_ACTIONS: frozenset[Action] = frozenset(
         Action.APPLY_FOR_REBATE,
         Action.CHANGE_CONTRACT,
         Action.TERMINATE_CONTRACT,
+        Action.CLAIM_INVOICE,
     }
 )
 PERSONAL_ACTIONS: frozenset[Action] = frozenset(
@@ -87,10 +92,11 @@ _STAFF_COMMON = frozenset(
      Action.STAFF_ENTER_READING}
 )
 # Reviewing rebate applications, running a season and handling contract applications
-# are desk work (ELVESO 3.4, 3.6; KEE §5).
+# are desk work (ELVESO 3.4, 3.6; KEE §5), and so are billing, payments and claims (KEE
+# §41-§43).
 _DESK = frozenset(
     {Action.STAFF_CORRECT_READING, Action.STAFF_REVIEW_REBATES, Action.STAFF_RUN_REBATES,
-     Action.STAFF_HANDLE_CONTRACTS}
+     Action.STAFF_HANDLE_CONTRACTS, Action.STAFF_BILLING}
 )
 STAFF_ROLE_ACTIONS: Mapping[StaffRoleKind, frozenset[Action]] = {
     StaffRoleKind.CLERK: _STAFF_COMMON | _DESK,

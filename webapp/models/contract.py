@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.models.base import Base, Timestamp, utcnow
-from webapp.models.enums import ContractStatus, enum_column
+from webapp.models.enums import ContractStatus, InvoiceDelivery, PollutionGroup, enum_column
 from webapp.models.party import Customer
 from webapp.models.property import Site
 from webapp.models.stored_file import StoredFile
@@ -29,6 +29,7 @@ class ServiceContract(Base):
     __table_args__ = (
         CheckConstraint("end_date IS NULL OR end_date >= start_date", name="valid_range"),
         CheckConstraint("reading_cycle_months BETWEEN 1 AND 12", name="reading_cycle_range"),
+        CheckConstraint("residents IS NULL OR residents >= 0", name="residents_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,6 +44,14 @@ class ServiceContract(Base):
     # How often the customer reports readings, as agreed in the contract (TV: at most
     # every three months; ELVESO 2.1.5: at the agreed frequency all year).
     reading_cycle_months: Mapped[int] = mapped_column(default=1)
+    # KEE §4(3), §22(1): the sewer price follows the wastewater's pollution group.
+    pollution_group: Mapped[PollutionGroup] = mapped_column(
+        enum_column(PollutionGroup, "pollution_group"), default=PollutionGroup.I,
+        server_default=PollutionGroup.I.value)
+    # KEE §42: a site without a meter is billed for its residents.
+    residents: Mapped[int | None]
+    invoice_delivery: Mapped[InvoiceDelivery | None] = mapped_column(
+        enum_column(InvoiceDelivery, "invoice_delivery"))
 
     customer: Mapped[Customer] = relationship()
     sites: Mapped[list[Site]] = relationship(secondary=contract_site, order_by=Site.code)

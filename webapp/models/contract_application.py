@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.models.base import Base, Timestamp, utcnow
 from webapp.models.contract import ServiceContract
-from webapp.models.enums import enum_column
+from webapp.models.enums import InvoiceDelivery, PollutionGroup, enum_column
 from webapp.models.party import Company, Person
 from webapp.models.property import Site
 from webapp.models.stored_file import StoredFile
@@ -37,19 +37,6 @@ class TemporaryPurpose(enum.StrEnum):
     CONSTRUCTION = "construction"
     STREET_TRADE = "street_trade"
     WATERING = "watering"
-
-
-class PollutionGroup(enum.StrEnum):
-    # KEE §22(1): wastewater pollution groups; household wastewater is group I.
-    I = "I"  # noqa: E741 - the group's name
-    II = "II"
-    III = "III"
-
-
-class InvoiceDelivery(enum.StrEnum):
-    EMAIL = "email"
-    E_INVOICE = "e_invoice"  # to the customer's internet bank
-    POST = "post"
 
 
 class ContractApplicationStatus(enum.StrEnum):

@@ -77,8 +77,28 @@ class RebateRunStatus(enum.StrEnum):
 
 
 class PriceKind(enum.StrEnum):
-    WATER = "water"
-    SEWER = "sewer"
+    WATER = "water"  # EUR per m³
+    SEWER = "sewer"  # EUR per m³, by pollution group (KEE §4(3), §22(1))
+    FIXED_FEE = "fixed_fee"  # EUR per month and main meter, by the meter's size
+    CLOSURE_FEE = "closure_fee"  # EUR per closing of the supply (KEE §6(2))
+    REOPENING_FEE = "reopening_fee"  # EUR per reopening (KEE §6(2))
+
+
+# The prices charged per m³; the others are per month or per time.
+VOLUME_PRICE_KINDS = (PriceKind.WATER, PriceKind.SEWER)
+
+
+class PollutionGroup(enum.StrEnum):
+    # KEE §22(1): wastewater pollution groups; household wastewater is group I.
+    I = "I"  # noqa: E741 - the group's name
+    II = "II"
+    III = "III"
+
+
+class InvoiceDelivery(enum.StrEnum):
+    EMAIL = "email"
+    E_INVOICE = "e_invoice"  # to the customer's internet bank
+    POST = "post"
 
 
 def enum_column(enum_cls: type[enum.StrEnum], name: str) -> Enum:

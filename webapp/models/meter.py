@@ -23,6 +23,11 @@ class Meter(Base):
     installed_on: Mapped[dt.date]
     verified_until: Mapped[dt.date | None]  # taatlus: metrological verification
     seal_number: Mapped[str | None] = mapped_column(String(40))  # plomm
+    # The nominal size (DN15, DN20, ...): the monthly fixed fee follows it.
+    size: Mapped[str] = mapped_column(String(10), default="DN15", server_default="DN15")
+    # KEE §38(1): the day a failure not caused by the customer was found; until the meter
+    # is replaced, its use is billed at the average daily use before the failure.
+    failure_found_on: Mapped[dt.date | None]
     status: Mapped[MeterStatus] = mapped_column(
         enum_column(MeterStatus, "meter_status"), default=MeterStatus.ACTIVE
     )

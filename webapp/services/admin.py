@@ -25,11 +25,23 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
+from webapp.domain.deadlines import DeadlineError, PercentageId, percentage
+from webapp.domain.identity import clean_bic, clean_iban, clean_vat_number
 from webapp.domain.permissions import Action, Actor, acting_role, can
+from webapp.domain.price_variants import POLLUTION_GROUPS, variant_fits, variant_of
 from webapp.domain.rule_sets import rule_set_ids
 from webapp.extensions import db
 from webapp.i18n import format_day, format_volume
-from webapp.models import AuditEvent, Person, Price, PriceKind, StaffRole, StaffRoleKind, Utility
+from webapp.models import (
+    AuditEvent,
+    Person,
+    Price,
+    PriceKind,
+    StaffRole,
+    StaffRoleKind,
+    Utility,
+    VatRate,
+)
 from webapp.services.access import TALLINN
 from webapp.services.audit import record
 
@@ -40,12 +52,29 @@ STAFF_ROLE_NAMES = {
     StaffRoleKind.ADMIN: _l("administrator"),
 }
 STAFF_ROLE_ORDER = {StaffRoleKind.ADMIN: 0, StaffRoleKind.CLERK: 1, StaffRoleKind.INSPECTOR: 2}
-PRICE_KIND_NAMES = {PriceKind.WATER: _l("water"), PriceKind.SEWER: _l("sewer")}
+PRICE_KIND_NAMES = {
+    PriceKind.WATER: _l("water"), PriceKind.SEWER: _l("sewer"),
+    PriceKind.FIXED_FEE: _l("monthly fixed fee"), PriceKind.CLOSURE_FEE: _l("closing fee"),
+    PriceKind.REOPENING_FEE: _l("reopening fee"),
+}
+
+# What a price is per: a cubic metre, a month (and main meter), a closing or reopening.
+PRICE_UNITS = {
+    PriceKind.WATER: _l("EUR/m³"), PriceKind.SEWER: _l("EUR/m³"),
+    PriceKind.FIXED_FEE: _l("EUR a month"), PriceKind.CLOSURE_FEE: _l("EUR a time"),
+    PriceKind.REOPENING_FEE: _l("EUR a time"),
+}
 
 # ITB 1.2: the mass view offers groups, CSV import and the API from these sizes.
 THRESHOLD_MIN, THRESHOLD_MAX = 1, 1000
 # Price.unit_price is Numeric(12, 4): 8 digits before the decimal point, 4 after.
 UNIT_PRICE_PLACES, UNIT_PRICE_WHOLE_DIGITS = 4, 8
+# VatRate.rate_percent is Numeric(5, 2); a rate is at most 100 %.
+VAT_PLACES, VAT_MAX = 2, Decimal(100)
+# Utility.late_interest_percent is Numeric(5, 3): a percentage a day.
+LATE_INTEREST_PLACES = 3
+# Utility.invoice_due_days: the due date is this many days after the invoice's date.
+DUE_DAYS_MIN, DUE_DAYS_MAX = 1, 90
 
 
 class AdminRefusal(Exception):
@@ -304,26 +333,71 @@ def parse_unit_price(text: str) -> Decimal:
     return Decimal(f"{whole}.{fraction or '0'}")
 
 
+def parse_percentage(text: str, places: int) -> Decimal:
+    """A percentage as typed ("24", "0,15", "9.5 %"): a decimal comma or point, at most
+    ``places`` decimals, not negative. Raises ``ValueError`` with a message to show."""
+    cleaned = re.sub(r"[\s\u00a0\u202f]", "", text).removesuffix("%")
+    if cleaned.startswith("-"):
+        raise ValueError(_("A percentage cannot be negative."))
+    match = re.fullmatch(r"(\d{1,3})(?:[.,](\d+))?", cleaned)
+    if match is None:
+        raise ValueError(_("Enter the percentage as a number, for example 24 or 0,15."))
+    fraction = match.group(2) or ""
+    if len(fraction) > places:
+        raise ValueError(_("Use at most %(places)s decimal places.", places=places))
+    return Decimal(f"{match.group(1)}.{fraction or '0'}")
+
+
 @dataclass(frozen=True)
 class PriceLine:
     price: Price
     status: str  # "ended", "in_force", "future"
+    variant: str  # the variant as words, "" for a kind that has none
+
+
+def _status(valid_from: dt.date, valid_until: dt.date | None, today: dt.date) -> str:
+    if valid_from > today:
+        return "future"
+    if valid_until is not None and valid_until < today:
+        return "ended"
+    return "in_force"
+
+
+def _variant_order(variant: str) -> tuple[int, int, str]:
+    """"" first, then the pollution groups in order, then the sizes by their number."""
+    if not variant:
+        return (0, 0, "")
+    if variant in POLLUTION_GROUPS:
+        return (1, POLLUTION_GROUPS.index(variant), variant)
+    digits = "".join(ch for ch in variant if ch.isdigit())
+    return (2, int(digits or 0), variant)
+
+
+def variant_label(kind: PriceKind, variant: str) -> str:
+    """A price's variant in words ("pollution group II", "meter size DN20"); "" for a
+    kind without variants."""
+    match variant_of(kind):
+        case "pollution_group":  # KEE §4(3), §22(1)
+            return (_("pollution group %(group)s", group=variant) if variant
+                    else _("every pollution group without a price of its own"))
+        case "meter_size":
+            return (_("meter size %(size)s", size=variant) if variant
+                    else _("every meter size without a price of its own"))
+        case _:
+            return ""
 
 
 def price_list(utility: Utility, today: dt.date) -> dict[PriceKind, list[PriceLine]]:
-    """The utility's prices by kind, newest first, each marked ended, in force or future."""
+    """The utility's prices by kind and variant ("" first), each variant newest first,
+    each price marked ended, in force or future."""
     prices = db.session.scalars(
         select(Price).where(Price.utility_id == utility.id).order_by(Price.valid_from.desc())
     )
     listed: dict[PriceKind, list[PriceLine]] = {kind: [] for kind in PriceKind}
-    for price in prices:
-        if price.valid_from > today:
-            status = "future"
-        elif price.valid_until is not None and price.valid_until < today:
-            status = "ended"
-        else:
-            status = "in_force"
-        listed[price.kind].append(PriceLine(price, status))
+    for price in sorted(prices, key=lambda p: _variant_order(p.variant)):  # stable sort
+        listed[price.kind].append(PriceLine(
+            price, _status(price.valid_from, price.valid_until, today),
+            variant_label(price.kind, price.variant)))
     return listed
 
 
@@ -339,14 +413,31 @@ def _overlaps(start: dt.date, end: dt.date | None, other: Price) -> bool:
     )
 
 
+def price_amount(price: Price) -> str:
+    """The price with its unit: "1,3100 EUR/m³", "2,4000 EUR a month"."""
+    return _("%(price)s %(unit)s", price=format_volume(price.unit_price, 4),
+             unit=PRICE_UNITS[price.kind])
+
+
+def price_name(price: Price) -> str:
+    """The kind of price, with its variant where it has one."""
+    variant = variant_label(price.kind, price.variant)
+    if not variant:
+        return _("the %(kind)s price", kind=PRICE_KIND_NAMES[price.kind])
+    return _("the %(kind)s price for %(variant)s", kind=PRICE_KIND_NAMES[price.kind],
+             variant=variant)
+
+
 def describe_price(price: Price) -> str:
     if price.valid_until is None:
-        return _("the %(kind)s price of %(price)s EUR/m³ from %(start)s",
-                 kind=PRICE_KIND_NAMES[price.kind], price=format_volume(price.unit_price, 4),
-                 start=format_day(price.valid_from))
-    return _("the %(kind)s price of %(price)s EUR/m³ from %(start)s to %(end)s",
-             kind=PRICE_KIND_NAMES[price.kind], price=format_volume(price.unit_price, 4),
-             start=format_day(price.valid_from), end=format_day(price.valid_until))
+        return _("%(name)s of %(amount)s from %(start)s", name=price_name(price),
+                 amount=price_amount(price), start=format_day(price.valid_from))
+    return _("%(name)s of %(amount)s from %(start)s to %(end)s", name=price_name(price),
+             amount=price_amount(price), start=format_day(price.valid_from),
+             end=format_day(price.valid_until))
+
+
+VARIANT_FIELDS = {"pollution_group": "pollution_group", "meter_size": "meter_size"}
 
 
 def add_price(
@@ -357,12 +448,24 @@ def add_price(
     valid_from: dt.date,
     valid_until: dt.date | None,
     today: dt.date,
+    variant: str = "",
 ) -> AddedPrice:
     """Add a price to the list. Prices are never changed for days gone by: it starts
-    today (Europe/Tallinn) or later. Two prices of one kind never apply on the same
-    day; the usual way to change a price is a new one from a later day, which ends
-    the open-ended price in force the day before."""
+    today (Europe/Tallinn) or later. Two prices of one kind and variant never apply on
+    the same day; the usual way to change a price is a new one from a later day, which
+    ends the open-ended price of its kind and variant in force the day before.
+
+    ``variant``: the sewer price's pollution group (KEE §4(3), §22(1)), the fixed
+    fee's meter size; "" for every group or size without a price of its own."""
     _check(actor, Action.MANAGE_UTILITY_SETTINGS)
+    if not variant_fits(kind, variant):
+        varies_by = variant_of(kind)
+        raise AdminRefusal(
+            _("Only sewer prices (by pollution group) and fixed fees (by meter size) have "
+              "a variant: leave it empty for this price.") if varies_by is None
+            else _("This is not a variant of this price."),
+            [VARIANT_FIELDS[varies_by]] if varies_by else list(VARIANT_FIELDS),
+        )
     if unit_price < 0:
         raise AdminRefusal(_("A price cannot be negative."), ["unit_price"])
     if valid_from < today:
@@ -375,7 +478,8 @@ def add_price(
         raise AdminRefusal(_("The end date cannot be before the start date."), ["valid_until"])
     existing = list(
         db.session.scalars(
-            select(Price).where(Price.utility_id == utility.id, Price.kind == kind)
+            select(Price).where(Price.utility_id == utility.id, Price.kind == kind,
+                                Price.variant == variant)
         )
     )
     closed = next(
@@ -401,17 +505,164 @@ def add_price(
         "valid_from": valid_from,
         "valid_until": valid_until,
     }
+    if variant:
+        after["variant"] = variant
     if closed is not None:
         before = {"closed_price": {"id": closed.id, "valid_until": None}}
         closed.valid_until = valid_from - dt.timedelta(days=1)
         after["closed_price"] = {"id": closed.id, "valid_until": closed.valid_until}
-    price = Price(utility_id=utility.id, kind=kind, unit_price=unit_price,
+    price = Price(utility_id=utility.id, kind=kind, variant=variant, unit_price=unit_price,
                   valid_from=valid_from, valid_until=valid_until)
     db.session.add(price)
     db.session.flush()
     _audit(actor, Action.MANAGE_UTILITY_SETTINGS, "add_price", "price", price.id,
            before=before, after=after)
     return AddedPrice(price, closed)
+
+
+# --------------------------------------------------------------------------- VAT rates
+
+
+@dataclass(frozen=True)
+class VatLine:
+    rate: VatRate
+    valid_until: dt.date | None  # the day before the next rate starts
+    status: str  # "ended", "in_force", "future"
+
+
+def vat_rates(utility: Utility, today: dt.date) -> list[VatLine]:
+    """The utility's VAT rates, newest first; each applies until the next one starts."""
+    rates = list(db.session.scalars(
+        select(VatRate).where(VatRate.utility_id == utility.id)
+        .order_by(VatRate.valid_from.desc())))
+    lines = []
+    next_start: dt.date | None = None
+    for rate in rates:
+        until = next_start - dt.timedelta(days=1) if next_start is not None else None
+        lines.append(VatLine(rate, until, _status(rate.valid_from, until, today)))
+        next_start = rate.valid_from
+    return lines
+
+
+def add_vat_rate(actor: Actor, utility: Utility, rate_percent: Decimal, valid_from: dt.date,
+                 today: dt.date) -> VatRate:
+    """Add a VAT rate in force from ``valid_from`` until the next one starts. Like a
+    price, never for a day gone by; and never two from the same day."""
+    _check(actor, Action.MANAGE_UTILITY_SETTINGS)
+    if not Decimal(0) <= rate_percent <= VAT_MAX:
+        raise AdminRefusal(_("Enter a rate from 0 to 100 per cent."), ["vat_rate"])
+    if valid_from < today:
+        raise AdminRefusal(
+            _("VAT rates are never changed for days gone by: the rate must start today "
+              "(%(today)s) or later.", today=format_day(today)),
+            ["vat_valid_from"],
+        )
+    same_day = db.session.scalar(select(VatRate).where(
+        VatRate.utility_id == utility.id, VatRate.valid_from == valid_from))
+    if same_day is not None:
+        raise AdminRefusal(
+            _("A VAT rate of %(rate)s %% already starts on %(day)s.",
+              rate=format_volume(same_day.rate_percent, 2), day=format_day(valid_from)),
+            ["vat_valid_from"],
+        )
+    rate = VatRate(utility_id=utility.id, rate_percent=rate_percent, valid_from=valid_from)
+    db.session.add(rate)
+    db.session.flush()
+    _audit(actor, Action.MANAGE_UTILITY_SETTINGS, "add_vat_rate", "vat_rate", rate.id,
+           after={"rate_percent": rate_percent, "valid_from": valid_from})
+    return rate
+
+
+# --------------------------------------------------------------------------- billing settings
+
+
+@dataclass(frozen=True)
+class BillingSettings:
+    """The utility's billing settings as an administrator enters them."""
+
+    late_interest_percent: Decimal  # a day, KEE §41(3)
+    invoice_due_days: int
+    resident_norm_m3: Decimal  # a month per resident, KEE §42
+    iban: str | None
+    bic: str | None
+    vat_number: str | None
+    address: str | None
+
+
+def billing_settings(utility: Utility) -> BillingSettings:
+    return BillingSettings(
+        late_interest_percent=utility.late_interest_percent,
+        invoice_due_days=utility.invoice_due_days,
+        resident_norm_m3=utility.resident_norm_m3,
+        iban=utility.iban, bic=utility.bic, vat_number=utility.vat_number,
+        address=utility.address,
+    )
+
+
+def late_interest_cap(day: dt.date) -> Decimal | None:
+    """KEE §41(3): the highest late interest a day, in percent, in force on ``day``."""
+    try:
+        return percentage(PercentageId.LATE_INTEREST_CAP, day)
+    except DeadlineError:
+        return None
+
+
+def _cleaned(value: str | None, clean: Any, message: str, field_name: str) -> str | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return str(clean(value))
+    except ValueError:
+        raise AdminRefusal(message, [field_name]) from None
+
+
+def change_billing_settings(actor: Actor, utility: Utility, wanted: BillingSettings,
+                            today: dt.date) -> bool:
+    """Set the billing settings. The late interest is at most the cap of KEE §41(3) in
+    force today; the due date 1 to 90 days after the invoice; the IBAN, BIC and VAT
+    number must pass their check digits. False: nothing changed."""
+    _check(actor, Action.MANAGE_UTILITY_SETTINGS)
+    if wanted.late_interest_percent < 0:
+        raise AdminRefusal(_("A percentage cannot be negative."), ["late_interest_percent"])
+    cap = late_interest_cap(today)
+    if cap is not None and wanted.late_interest_percent > cap:
+        raise AdminRefusal(
+            _("The late interest may be at most %(cap)s %% a day of the unpaid sum "
+              "(KEE §41(3)).", cap=format_volume(cap, 2)),
+            ["late_interest_percent"],
+        )
+    if not DUE_DAYS_MIN <= wanted.invoice_due_days <= DUE_DAYS_MAX:
+        raise AdminRefusal(_("Enter a whole number from %(low)s to %(high)s.",
+                             low=DUE_DAYS_MIN, high=DUE_DAYS_MAX), ["invoice_due_days"])
+    if wanted.resident_norm_m3 < 0:
+        raise AdminRefusal(_("The use per resident cannot be negative."),
+                           ["resident_norm_m3"])
+    address = (wanted.address or "").strip() or None
+    cleaned = BillingSettings(
+        late_interest_percent=wanted.late_interest_percent,
+        invoice_due_days=wanted.invoice_due_days,
+        resident_norm_m3=wanted.resident_norm_m3,
+        iban=_cleaned(wanted.iban, clean_iban, _("Enter a valid IBAN, for example "
+                                                 "EE38 2200 2210 2014 5685."), "iban"),
+        bic=_cleaned(wanted.bic, clean_bic, _("Enter a valid BIC of 8 or 11 characters, "
+                                              "for example HABAEE2X."), "bic"),
+        vat_number=_cleaned(wanted.vat_number, clean_vat_number,
+                            _("Enter a valid VAT number with its country code, for "
+                              "example EE101987653."), "vat_number"),
+        address=address,
+    )
+    before = billing_settings(utility)
+    # Decimals compare by value: 0.1 and 0.100 are the same rate.
+    changed = {name: value for name, value in vars(cleaned).items()
+               if value != getattr(before, name)}
+    if not changed:
+        return False
+    for name, value in changed.items():
+        setattr(utility, name, value)
+    db.session.flush()
+    _audit(actor, Action.MANAGE_UTILITY_SETTINGS, "change_settings", "utility", utility.id,
+           before={name: getattr(before, name) for name in changed}, after=changed)
+    return True
 
 
 # --------------------------------------------------------------------------- audit trail

@@ -64,6 +64,8 @@ CARD_KINDS = (CUSTOMER, PERSON)
 PURPOSE_OTHER = "other"
 REBATE_REVIEW = "rebate_review"
 CONTRACT_APPLICATION = "contract_application"
+INVOICE_CLAIM = "invoice_claim"
+PAYMENT_MATCHING = "payment_matching"
 PURPOSE_CHOICES: tuple[tuple[str, str, Any], ...] = (
     ("phone_call", "phone call", _l("phone call")),
     ("written_request", "customer's written request", _l("customer's written request")),
@@ -72,6 +74,8 @@ PURPOSE_CHOICES: tuple[tuple[str, str, Any], ...] = (
     (REBATE_REVIEW, "garden-water rebate review", _l("garden-water rebate review")),
     (CONTRACT_APPLICATION, "service contract application",
      _l("service contract application")),
+    (INVOICE_CLAIM, "claim about an invoice", _l("claim about an invoice")),
+    (PAYMENT_MATCHING, "matching a bank payment", _l("matching a bank payment")),
     (PURPOSE_OTHER, "other", _l("other")),
 )
 _PURPOSE_WORDING = {code: english for code, english, _label in PURPOSE_CHOICES}

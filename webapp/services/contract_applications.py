@@ -43,6 +43,7 @@ from webapp.models import (
     MeterKind,
     MeterStatus,
     Person,
+    PollutionGroup,
     Property,
     ServiceContract,
     Site,
@@ -622,6 +623,8 @@ def _sign(application: ContractApplication, person: Person, accepted_with: str,
         customer=_customer_for(application), start_date=application.start_date,
         end_date=application.end_date, status=ContractStatus.ACTIVE,
         reading_cycle_months=application.reading_cycle_months or 1,
+        pollution_group=application.pollution_group or PollutionGroup.I,
+        residents=application.residents, invoice_delivery=application.invoice_delivery,
         sites=[application.site])
     db.session.add(contract)
     db.session.flush()

@@ -20,25 +20,31 @@ from webapp.models import (
     ContractApplication,
     ContractEvent,
     Meter,
+    PollutionGroup,
     Price,
     PriceKind,
     ServiceContract,
     Utility,
 )
+from webapp.models.enums import VOLUME_PRICE_KINDS
 
 BINDING_LANGUAGE = "et"
 
 
-def _prices(utility: Utility | None, day: dt.date) -> dict[str, Price]:
+def _prices(utility: Utility | None, day: dt.date,
+            group: PollutionGroup | None) -> dict[str, Price]:
+    """The water and sewer prices per m³ in force on ``day``; the sewer price of the
+    wastewater's pollution group where it has one of its own (KEE §4(3), §22(1))."""
     if utility is None:
         return {}
     found = {}
-    for kind in PriceKind:
+    for kind in VOLUME_PRICE_KINDS:
+        variants = ["", (group or PollutionGroup.I).value] if kind is PriceKind.SEWER else [""]
         price = db.session.scalar(
             select(Price).where(Price.utility_id == utility.id, Price.kind == kind,
-                                Price.valid_from <= day,
+                                Price.variant.in_(variants), Price.valid_from <= day,
                                 (Price.valid_until.is_(None)) | (Price.valid_until >= day))
-            .order_by(Price.valid_from.desc()).limit(1))
+            .order_by(Price.variant.desc(), Price.valid_from.desc()).limit(1))
         if price is not None:
             found[kind.value] = price
     return found
@@ -54,7 +60,8 @@ def _context(application: ContractApplication) -> dict[str, Any]:
     return {
         "application": application, "utility": utility,
         "utility_name": utility.name if utility else "",
-        "site": application.site, "meters": meters, "prices": _prices(utility, start),
+        "site": application.site, "meters": meters,
+        "prices": _prices(utility, start, application.pollution_group),
         "act": load_deadlines().act,
         "customer_name": application.company.name if application.company
         else application.applicant.full_name,

@@ -28,7 +28,15 @@ from jsonschema.exceptions import ValidationError
 from sqlalchemy import insert, null, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from webapp.domain.identity import clean_personal_code, clean_registry_code
+from webapp.domain.deadlines import DeadlineError, PercentageId, percentage
+from webapp.domain.identity import (
+    clean_bic,
+    clean_iban,
+    clean_personal_code,
+    clean_registry_code,
+    clean_vat_number,
+)
+from webapp.domain.price_variants import variant_fits, variant_of
 from webapp.domain.rule_sets import rule_set_ids
 from webapp.extensions import db
 from webapp.models import (
@@ -36,10 +44,12 @@ from webapp.models import (
     Company,
     ContractStatus,
     Customer,
+    InvoiceDelivery,
     Meter,
     MeterKind,
     MeterStatus,
     Person,
+    PollutionGroup,
     Price,
     PriceKind,
     Property,
@@ -52,6 +62,7 @@ from webapp.models import (
     StaffRole,
     StaffRoleKind,
     Utility,
+    VatRate,
 )
 from webapp.models.base import utcnow
 
@@ -65,6 +76,7 @@ IN_CHUNK = 500
 SECTIONS = (
     "utility",
     "prices",
+    "vat_rates",
     "persons",
     "companies",
     "customers",
@@ -80,7 +92,8 @@ SECTIONS = (
 # The fields that make up each record type's natural key, as shown in error messages.
 KEY_FIELDS: dict[str, tuple[str, ...]] = {
     "utility": ("code",),
-    "prices": ("kind", "valid_from"),
+    "prices": ("kind", "variant", "valid_from"),
+    "vat_rates": ("valid_from",),
     "persons": ("personal_code",),
     "companies": ("registry_code",),
     "customers": ("person", "company"),
@@ -92,6 +105,9 @@ KEY_FIELDS: dict[str, tuple[str, ...]] = {
     "staff_roles": ("person", "role"),
     "readings": ("meter", "date", "measured_at"),
 }
+
+# The records listed inside the utility object (written with it).
+UTILITY_LISTS = ("prices", "vat_rates")
 
 Record = dict[str, Any]
 ReadingKey = tuple[str, dt.date, dt.datetime | None]
@@ -271,8 +287,8 @@ def _record_path_size(path: list[Any]) -> int:
     if not path:
         return 0
     if path[0] == "utility":
-        has_price = len(path) >= 3 and path[1] == "prices" and isinstance(path[2], int)
-        return 3 if has_price else 1
+        in_list = len(path) >= 3 and path[1] in UTILITY_LISTS and isinstance(path[2], int)
+        return 3 if in_list else 1
     return 2 if len(path) >= 2 and isinstance(path[1], int) else 1
 
 
@@ -280,7 +296,7 @@ def _section_of(record_path: list[Any]) -> str | None:
     if record_path == ["utility"]:
         return "utility"
     if len(record_path) == 3:
-        return "prices"
+        return str(record_path[1])
     if len(record_path) == 2 and record_path[0] in KEY_FIELDS:
         return str(record_path[0])
     return None
@@ -330,12 +346,17 @@ def describe_key(section: str, raw: object) -> str:
     parts = []
     for name in KEY_FIELDS[section]:
         value = raw.get(name)
-        if value is not None:
-            parts.append(f"{name} {value if isinstance(value, str) else show(value)}")
+        if value is not None:  # "" is shown quoted, so that it is seen
+            parts.append(f"{name} {value if isinstance(value, str) and value else show(value)}")
     return ", ".join(parts)
 
 
 # --------------------------------------------------------------------------- pass 2: semantics
+
+
+def _price_name(key: tuple[PriceKind, str, dt.date]) -> str:
+    kind, variant = key[0], key[1]
+    return f"{kind} ({variant})" if variant else str(kind)
 
 
 class _Loc(NamedTuple):
@@ -349,8 +370,8 @@ class _Loc(NamedTuple):
     def record(self) -> str:
         if self.section == "utility":
             return "utility"
-        if self.section == "prices":
-            return f"utility.prices[{self.position}]"
+        if self.section in UTILITY_LISTS:
+            return f"utility.{self.section}[{self.position}]"
         return f"{self.section}[{self.position}]"
 
     def error(self, field_name: str | None, message: str) -> RecordError:
@@ -521,39 +542,98 @@ class _Checker:
         if rule_set is not None and rule_set not in rule_set_ids():
             self._fail(loc, "rebate_rule_set",
                        f"no rule set {rule_set} in rules/ (known: {', '.join(rule_set_ids())})")
+        self._check_billing_settings(loc, utility)
         prices = list(self._check_prices(raw.get("prices", [])))
         self._check_price_overlaps(utility["code"], prices)
+        self._check_vat_rates(raw.get("vat_rates", []))
+
+    def _check_billing_settings(self, loc: _Loc, utility: Record) -> None:
+        if "late_interest_percent" in utility:
+            utility["late_interest_percent"] = rate = Decimal(utility["late_interest_percent"])
+            self._late_interest(loc, rate)
+        if "resident_norm_m3" in utility:
+            utility["resident_norm_m3"] = Decimal(utility["resident_norm_m3"])
+        for name, clean, what in (("iban", clean_iban, "IBAN (wrong check digits or length)"),
+                                  ("bic", clean_bic, "BIC"),
+                                  ("vat_number", clean_vat_number,
+                                   "VAT number (wrong country prefix or check digit)")):
+            if utility.get(name) is not None:
+                try:
+                    utility[name] = clean(utility[name])
+                except ValueError:
+                    self._fail(loc, name, f"invalid {what}")
+
+    def _late_interest(self, loc: _Loc, rate: Decimal) -> None:
+        # KEE §41(3): the contract's late interest is at most the cap, a day.
+        today = dt.datetime.now(LOCAL_TIME_ZONE).date()
+        try:
+            cap = percentage(PercentageId.LATE_INTEREST_CAP, today)
+        except DeadlineError as error:
+            self._fail(loc, "late_interest_percent", f"no cap to check it against: {error}")
+            return
+        if rate > cap:
+            self._fail(loc, "late_interest_percent",
+                       f"{rate} % a day is above the cap of {cap} % a day (KEE §41(3))")
 
     def _check_prices(self, raws: list[Record]) -> Iterator[tuple[_Loc, Record]]:
         for loc, price in self._records("prices", raws):
             price["kind"] = PriceKind(price["kind"])
+            price["variant"] = price.get("variant", "")
+            self._variant(loc, price["kind"], price["variant"])
             price["unit_price"] = Decimal(price["unit_price"])
             self._date(loc, price, "valid_from")
             self._date(loc, price, "valid_until")
             self._range(loc, price, "valid_from", "valid_until")
-            self._unique(loc, (price["kind"], price["valid_from"]))
+            self._unique(loc, (price["kind"], price["variant"], price["valid_from"]))
             yield loc, price
 
+    def _variant(self, loc: _Loc, kind: PriceKind, variant: str) -> None:
+        if variant_fits(kind, variant):
+            return
+        match variant_of(kind):
+            case "pollution_group":  # KEE §4(3), §22(1)
+                expected = 'a pollution group (I, II or III) or "" for all groups'
+            case "meter_size":
+                expected = 'a meter size such as "DN20" or "" for all sizes'
+            case _:
+                expected = '"": it has no variant'
+        self._fail(loc, "variant", f"a {kind} price's variant is {expected}, "
+                   f"not {show(variant)}")
+
     def _check_price_overlaps(self, utility_code: str, prices: list[tuple[_Loc, Record]]) -> None:
-        """Two prices of one kind on the same day would make the bill ambiguous."""
-        stored = select(Price.kind, Price.valid_from, Price.valid_until).join(Price.utility)
-        periods: dict[tuple[PriceKind, dt.date], tuple[dt.date | None, _Loc | None]] = {
-            (kind, start): (end, None)
-            for kind, start, end in db.session.execute(stored.where(Utility.code == utility_code))
+        """Two prices of one kind and variant on the same day would make the bill
+        ambiguous."""
+        stored = select(Price.kind, Price.variant, Price.valid_from, Price.valid_until).join(
+            Price.utility)
+        periods: dict[tuple[PriceKind, str, dt.date], tuple[dt.date | None, _Loc | None]] = {
+            (kind, variant, start): (end, None)
+            for kind, variant, start, end in db.session.execute(
+                stored.where(Utility.code == utility_code))
         }
         for loc, price in prices:  # the file's version of a stored price replaces it
             if isinstance(price["valid_from"], dt.date):
-                periods[(price["kind"], price["valid_from"])] = (price.get("valid_until"), loc)
+                key = (price["kind"], price["variant"], price["valid_from"])
+                periods[key] = (price.get("valid_until"), loc)
         ordered = sorted(periods.items())
         for (before, (end, loc_a)), (after, (_, loc_b)) in pairwise(ordered):
-            if before[0] != after[0] or (end is not None and end < after[1]):
+            if before[:2] != after[:2] or (end is not None and end < after[2]):
                 continue
             # Blame a record of this file and name the other price; an overlap only
             # among stored prices is not this file's fault.
             if loc_b is not None:
-                self._fail(loc_b, "valid_from", f"overlaps the {before[0]} price from {before[1]}")
+                self._fail(loc_b, "valid_from", f"overlaps the {_price_name(before)} price "
+                           f"from {before[2]}")
             elif loc_a is not None:
-                self._fail(loc_a, "valid_until", f"overlaps the {after[0]} price from {after[1]}")
+                self._fail(loc_a, "valid_until", f"overlaps the {_price_name(after)} price "
+                           f"from {after[2]}")
+
+    def _check_vat_rates(self, raws: list[Record]) -> None:
+        for loc, rate in self._records("vat_rates", raws):
+            rate["rate_percent"] = Decimal(rate["rate_percent"])
+            if rate["rate_percent"] > 100:
+                self._fail(loc, "rate_percent", f"{rate['rate_percent']} is more than 100 %")
+            self._date(loc, rate, "valid_from")
+            self._unique(loc, rate["valid_from"])
 
     def _check_persons(self) -> None:
         for loc, person in self._records("persons"):
@@ -614,6 +694,10 @@ class _Checker:
             self._range(loc, contract, "start_date", "end_date")
             if "status" in contract:
                 contract["status"] = ContractStatus(contract["status"])
+            if "pollution_group" in contract:  # KEE §22(1)
+                contract["pollution_group"] = PollutionGroup(contract["pollution_group"])
+            if contract.get("invoice_delivery") is not None:
+                contract["invoice_delivery"] = InvoiceDelivery(contract["invoice_delivery"])
 
     def _check_meters(self) -> None:
         self.sites.prefetch(raw["site"] for raw in self.data.get("meters", []))
@@ -783,7 +867,8 @@ class _Writer:
 
     def run(self) -> ImportReport:
         for section in SECTIONS:
-            if section in self.plan.records and section != "prices":  # written with the utility
+            # The utility's lists are written with it.
+            if section in self.plan.records and section not in UTILITY_LISTS:
                 getattr(self, f"_write_{section}")(self.plan.records[section])
                 db.session.flush()  # later sections look up the ids of new rows
         return self.report
@@ -809,18 +894,35 @@ class _Writer:
             "mass_view_meter_threshold",
             "mass_view_site_threshold",
             "rebate_rule_set",
+            "late_interest_percent",
+            "resident_norm_m3",
+            "invoice_due_days",
+            "iban",
+            "bic",
+            "vat_number",
+            "address",
         )
         utility = self._upsert("utility", stored, Utility, values)
         db.session.flush()  # the prices need its id
         self._write_prices(utility, self.plan.records.get("prices", []))
+        self._write_vat_rates(utility, self.plan.records.get("vat_rates", []))
 
     def _write_prices(self, utility: Utility, records: list[Record]) -> None:
-        stored = {(p.kind, p.valid_from): p for p in utility.prices}
+        stored = {(p.kind, p.variant, p.valid_from): p for p in utility.prices}
         for record in records:
-            values = {"utility_id": utility.id, "kind": record["kind"]}
+            values = {"utility_id": utility.id, "kind": record["kind"],
+                      "variant": record["variant"]}
             values |= _present(record, "valid_from", "unit_price", "valid_until")
-            existing = stored.get((record["kind"], record["valid_from"]))
+            existing = stored.get((record["kind"], record["variant"], record["valid_from"]))
             self._upsert("prices", existing, Price, values)
+
+    def _write_vat_rates(self, utility: Utility, records: list[Record]) -> None:
+        query = select(VatRate).where(VatRate.utility_id == utility.id)
+        stored = {rate.valid_from: rate for rate in db.session.scalars(query)}
+        for record in records:
+            values = {"utility_id": utility.id, "valid_from": record["valid_from"],
+                      "rate_percent": record["rate_percent"]}
+            self._upsert("vat_rates", stored.get(record["valid_from"]), VatRate, values)
 
     def _write_persons(self, records: list[Record]) -> None:
         stored = _load(Person.personal_code, (r["personal_code"] for r in records))
@@ -887,7 +989,8 @@ class _Writer:
             contract = stored.get(record["number"])
             values = {"number": record["number"], "customer_id": customer_ids[record["customer"]]}
             values |= _present(record, "start_date", "end_date", "status",
-                               "reading_cycle_months")
+                               "reading_cycle_months", "pollution_group", "residents",
+                               "invoice_delivery")
             wanted = [sites[code] for code in record["sites"]]
             if contract is None:
                 db.session.add(ServiceContract(**values, sites=wanted))
@@ -905,7 +1008,7 @@ class _Writer:
         for record in records:
             values = {"number": record["number"], "site_id": site_ids[record["site"]]}
             values |= _present(
-                record, "kind", "installed_on", "verified_until", "seal_number", "status"
+                record, "kind", "installed_on", "verified_until", "seal_number", "status", "size"
             )
             self._upsert("meters", stored.get(record["number"]), Meter, values)
 

@@ -99,7 +99,10 @@ def readings_list(actor: Actor, utility: Utility | None, site_id: int | None = N
     ).all() if site_ids else []
     active = {site.id: [m for m in site.meters if m.status == MeterStatus.ACTIVE]
               for site in sites}
-    choices = tuple(SiteChoice(s.id, s.code, s.address, len(active[s.id])) for s in sites)
+    # A site without a meter (billed by its residents, KEE §42) has nothing to read: it
+    # is neither offered nor counted towards the mass view.
+    choices = tuple(SiteChoice(s.id, s.code, s.address, len(active[s.id])) for s in sites
+                    if active[s.id])
     shown = [site for site in sites if (site_id is None or site.id == site_id)
              and (group_sites is None or site.id in group_sites)]
     meters = [meter for site in shown for meter in active[site.id]]

@@ -28,6 +28,7 @@ from sqlalchemy import (
     select,
 )
 
+from webapp.domain.deadlines import months_after
 from webapp.domain.readings import PastReading
 from webapp.domain.rebate_facts import frequency_period, readings_at_agreed_frequency
 from webapp.domain.rebates import Facts, RebateCase, SubMeter
@@ -35,9 +36,13 @@ from webapp.domain.rule_sets import Method, RuleSet
 from webapp.extensions import db
 from webapp.models import (
     HouseType,
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
     Meter,
     MeterKind,
     MeterStatus,
+    PollutionGroup,
     Price,
     PriceKind,
     Reading,
@@ -131,13 +136,16 @@ def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
 
 
 def sewer_price_on(utility_id: int, day: dt.date) -> Decimal | None:
-    """The sewer price (EUR/m³ without VAT) in force on ``day``, or None."""
+    """The sewer price (EUR/m³ without VAT) of household wastewater in force on
+    ``day``, or None: pollution group I's own price, else the one for every group
+    (KEE §22(1): household wastewater is group I; garden water is household water)."""
     return db.session.scalar(
         select(Price.unit_price).where(
             Price.utility_id == utility_id, Price.kind == PriceKind.SEWER,
+            Price.variant.in_(("", PollutionGroup.I.value)),
             Price.valid_from <= day,
             (Price.valid_until.is_(None)) | (Price.valid_until >= day),
-        ).order_by(Price.valid_from.desc()).limit(1)
+        ).order_by(Price.variant.desc(), Price.valid_from.desc()).limit(1)  # "I" before ""
     )
 
 
@@ -156,6 +164,8 @@ class CaseLoader:
         self.rule_set, self.season, self.on_day = rule_set, season, on_day
         self.sewer_price = sewer_price
         self.watering_end = rule_set.watering_window.last_day(season)
+        self.in_debt: set[int] = set()
+        self.paid_late: set[int] = set()
         self.frequency = frequency_period(rule_set, season)
         self.low, self.high = self._reading_range()
 
@@ -193,9 +203,32 @@ class CaseLoader:
                     if meter is not None:
                         wanted[meter.id] = meter
             readings = self._readings(sorted(wanted))
+            self._payments({item.customer_id for item in chunk})
             for item, site, main, sub in picked:
                 result.append(self._case(item, site, main, sub, readings))
         return result
+
+    def _payments(self, customer_ids: set[int]) -> None:
+        """The customers with an overdue debt on the day of the calculation (ELVESO
+        3.6.1) and those with an invoice paid late in the 12 months up to the end of
+        the watering period (ELVESO 2.1.6): from the portal's invoices (issue 11)."""
+        self.in_debt, self.paid_late = set(), set()
+        if not customer_ids:
+            return
+        since = months_after(self.watering_end, -12)
+        rows = db.session.execute(
+            select(Invoice.customer_id, Invoice.due_date, Invoice.paid_on, Invoice.status)
+            .where(in_ids(Invoice.customer_id, sorted(customer_ids)),
+                   Invoice.kind == InvoiceKind.INVOICE,
+                   Invoice.status.in_((InvoiceStatus.ISSUED, InvoiceStatus.PAID)),
+                   Invoice.due_date < self.on_day))
+        for customer_id, due_date, paid_on, status in rows:
+            unpaid = status == InvoiceStatus.ISSUED
+            if unpaid:
+                self.in_debt.add(customer_id)
+            if since < due_date <= self.watering_end and (
+                    unpaid or (paid_on is not None and paid_on > due_date)):
+                self.paid_late.add(customer_id)
 
     def _sites(self, site_ids: set[int]) -> dict[int, _Site]:
         sites: dict[int, _Site] = {site_id: _Site([], []) for site_id in site_ids}
@@ -314,9 +347,8 @@ class CaseLoader:
         cycle = max(cycles) if cycles else 1
         facts = Facts(
             contract_valid=bool(cycles),
-            # Billing is not in the portal yet: no invoice is known to be unpaid.
-            overdue_debt=False,
-            invoices_paid_on_time=True,
+            overdue_debt=terms.customer_id in self.in_debt,
+            invoices_paid_on_time=terms.customer_id not in self.paid_late,
             readings_at_agreed_frequency=readings_at_agreed_frequency(
                 (reading.day for reading in main_readings), cycle, *self.frequency),
             meter_accepted=main is not None,

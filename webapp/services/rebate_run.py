@@ -25,10 +25,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from flask import Flask, current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, insert, literal, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from webapp.domain.rebate_cases import case_json, decision_json
 from webapp.domain.rebates import InvalidCase, RebateDecision, evaluate
@@ -47,6 +45,7 @@ from webapp.models import (
 )
 from webapp.models.base import UTCDateTime, canonical_json, utcnow
 from webapp.models.enums import JOINT_HOUSE_TYPES
+from webapp.services import runs
 from webapp.services.audit import record
 from webapp.services.rebate_data import (
     CaseLoader,
@@ -59,8 +58,6 @@ from webapp.services.rebate_data import (
 from webapp.services.rebates import RebateRefusal, latest_ended_season, season_rule_set
 
 RUN_CHUNK = 1000  # applications a transaction
-# A run whose heartbeat is older than this has died (its process was stopped).
-STALE_AFTER = dt.timedelta(minutes=10)
 # Applications that count in a run: approved, and not refused since (an application
 # withdrawn or replaced later still counts for the seasons it covers).
 _COUNTED = (RebateStatus.APPROVED, RebateStatus.WITHDRAWN, RebateStatus.SUPERSEDED)
@@ -136,29 +133,11 @@ def begin_run(utility: Utility, season: int, today: dt.date,
               started_by_id: int | None) -> RebateRun:
     """Record a new run as going; ``RunRefused`` when another one is. The caller commits."""
     check_season(utility, season, today)
-    _end_stale_runs()
-    if db.session.scalar(select(RebateRun.id).where(
-            RebateRun.status == RebateRunStatus.RUNNING)) is not None:
-        raise RunRefused(_("A season run is going already; wait for it to finish."))
-    run = RebateRun(season=season, status=RebateRunStatus.RUNNING,
-                    started_by_id=started_by_id)
-    db.session.add(run)
     try:
-        db.session.flush()
-    except IntegrityError:  # another one started at the same moment
-        db.session.rollback()
+        run: RebateRun = runs.begin(RebateRun, season=season, started_by_id=started_by_id)
+    except runs.Busy:
         raise RunRefused(_("A season run is going already; wait for it to finish.")) from None
     return run
-
-
-def _end_stale_runs() -> None:
-    db.session.execute(
-        update(RebateRun)
-        .where(RebateRun.status == RebateRunStatus.RUNNING,
-               RebateRun.heartbeat_at < utcnow() - STALE_AFTER)
-        .values(status=RebateRunStatus.FAILED, finished_at=utcnow(),
-                error="stopped without finishing (no sign of life for 10 minutes)")
-    )
 
 
 # --------------------------------------------------------------------------- the work
@@ -369,39 +348,13 @@ def _count(summary: RunSummary, decision: RebateDecision) -> None:
 
 
 def fail_run(run_id: int, error: str) -> None:
-    db.session.rollback()
-    run = db.session.get(RebateRun, run_id)
-    if run is not None and run.status is RebateRunStatus.RUNNING:
-        run.status = RebateRunStatus.FAILED
-        run.finished_at = utcnow()
-        run.error = error[:1000]
-        db.session.commit()
-
-
-def _work(app: Flask, run_id: int, today: dt.date, acting_as: str) -> None:
-    with app.app_context():
-        try:
-            run = db.session.get(RebateRun, run_id)
-            utility = db.session.scalar(select(Utility).order_by(Utility.id).limit(1))
-            if run is None or utility is None:
-                return
-            run_season(run, utility, today, acting_as=acting_as)
-        except Exception as error:  # any failure ends the run as failed
-            app.logger.exception("rebate season run %s failed", run_id)
-            fail_run(run_id, f"{type(error).__name__}: {error}")
-        finally:
-            db.session.remove()
+    runs.fail(RebateRun, run_id, error)
 
 
 def start_in_background(run_id: int, today: dt.date,
                         acting_as: str) -> threading.Thread | None:
-    """Go on with a committed run outside the request (the page shows its progress).
-    With ``REBATE_RUN_INLINE`` (tests) the run is done before this returns."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app.config.get("REBATE_RUN_INLINE"):
-        _work(app, run_id, today, acting_as)
-        return None
-    thread = threading.Thread(target=_work, args=(app, run_id, today, acting_as),
-                              name=f"rebate-run-{run_id}", daemon=True)
-    thread.start()
-    return thread
+    """Go on with a committed run in a thread of its own (``services/runs``)."""
+    def work(run: RebateRun, utility: Utility, today: dt.date, acting_as: str) -> None:
+        run_season(run, utility, today, acting_as=acting_as)
+
+    return runs.start_in_background(RebateRun, work, run_id, today, acting_as)

@@ -18,15 +18,21 @@ from wtforms.validators import (
 )
 
 from webapp.audit_labels import ACTION_LABELS
-from webapp.domain.identity import clean_personal_code
+from webapp.domain.identity import clean_bic, clean_iban, clean_personal_code, clean_vat_number
+from webapp.domain.price_variants import POLLUTION_GROUPS, clean_meter_size, variant_of
 from webapp.domain.readings import InvalidValue, parse_reading_value
 from webapp.models import PriceKind, StaffRoleKind
 from webapp.services.admin import (
+    DUE_DAYS_MAX,
+    DUE_DAYS_MIN,
+    LATE_INTEREST_PLACES,
     PRICE_KIND_NAMES,
     STAFF_ROLE_NAMES,
     STAFF_ROLE_ORDER,
     THRESHOLD_MAX,
     THRESHOLD_MIN,
+    VAT_PLACES,
+    parse_percentage,
     parse_unit_price,
 )
 
@@ -158,14 +164,54 @@ def _not_before_start(form: PriceForm, field: DateField) -> None:
         raise ValidationError(_l("The end date cannot be before the start date."))
 
 
+def _meter_size(form: PriceForm, field: StringField) -> None:
+    text = (field.data or "").strip()
+    field.data = ""
+    if not text:
+        return
+    try:
+        field.data = clean_meter_size(text)
+    except ValueError:
+        raise ValidationError(_l("Enter the meter size as DN and its number, for example "
+                                 "DN20.")) from None
+
+
+def _only_for(kind: PriceKind, message: Any) -> Any:
+    """A variant field that applies to one kind of price: blank for the others."""
+
+    def check(form: PriceForm, field: Any) -> None:
+        if field.data and form.kind.data != kind.value:
+            raise ValidationError(message)
+
+    return check
+
+
 class PriceForm(FlaskForm):
     kind = SelectField(
         _l("Service"),
         choices=[SelectChoice(kind.value, PRICE_KIND_NAMES[kind]) for kind in PriceKind],
         validators=[InputRequired(_l("Choose the service."))],
     )
+    # KEE §4(3), §22(1): the sewer price may depend on the wastewater's pollution group.
+    pollution_group = SelectField(
+        _l("Pollution group (sewer only)"),
+        choices=[SelectChoice("", _l("All groups without a price of their own")),
+                 *(SelectChoice(group, group) for group in POLLUTION_GROUPS)],
+        default="",
+        validators=[_only_for(PriceKind.SEWER, _l("Only a sewer price has a pollution "
+                                                  "group: leave it at all groups."))],
+    )
+    # The monthly fixed fee follows the main meter's size.
+    meter_size = StringField(
+        _l("Meter size (fixed fee only)"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=10), _meter_size,
+                    _only_for(PriceKind.FIXED_FEE, _l("Only a fixed fee has a meter size: "
+                                                      "leave it empty."))],
+        render_kw={"autocomplete": "off", "maxlength": 10},
+    )
     unit_price = UnitPriceField(
-        _l("Unit price, EUR per m³ without VAT"),
+        _l("Price in EUR without VAT"),
         validators=[InputRequired(_l("Enter the unit price."))],
         render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )
@@ -180,6 +226,124 @@ class PriceForm(FlaskForm):
         format=DATE_FORMATS,
         validators=[Optional(), _not_before_start],
         invalid_value_message=DATE_MESSAGE,
+    )
+
+    def variant(self) -> str:
+        """The variant of the price's kind: a pollution group, a meter size or ""."""
+        match variant_of(self.kind.data or ""):
+            case "pollution_group":
+                return str(self.pollution_group.data or "")
+            case "meter_size":
+                return str(self.meter_size.data or "")
+            case _:
+                return ""
+
+
+class PercentageField(StringField):
+    """A percentage typed with a decimal comma or point; ``data`` is a Decimal."""
+
+    def __init__(self, *args: Any, places: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.places = places
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = None
+        if not valuelist or not str(valuelist[0]).strip():
+            return
+        self.data = parse_percentage(str(valuelist[0]), self.places)  # shown at the field
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return "" if self.data is None else f"{self.data.normalize():f}"
+
+
+class VatRateForm(FlaskForm):
+    # Named apart from the price form's fields: both forms are on one page.
+    vat_rate = PercentageField(
+        _l("VAT rate, per cent"), places=VAT_PLACES,
+        validators=[InputRequired(_l("Enter the rate."))],
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
+    )
+    vat_valid_from = DateField(
+        _l("Valid from"),
+        format=DATE_FORMATS,
+        validators=[InputRequired(_l("Enter the first day of the rate."))],
+        invalid_value_message=DATE_MESSAGE,
+    )
+
+
+def _checked(clean: Any, message: Any) -> Any:
+    """A validator that stores the cleaned value (no spaces, capitals) or says why not."""
+
+    def check(form: FlaskForm, field: StringField) -> None:
+        if not field.data:
+            field.data = None
+            return
+        try:
+            field.data = clean(field.data)
+        except ValueError:
+            raise ValidationError(message) from None
+
+    return check
+
+
+def _volume(form: FlaskForm, field: StringField) -> None:
+    try:
+        field.data = parse_reading_value(field.data or "")
+    except InvalidValue:
+        raise ValidationError(_l("Enter the volume as a number, for example 3,5.")) from None
+
+
+class BillingSettingsForm(FlaskForm):
+    """KEE §41-§43: late interest, due dates, the use per resident without a meter and
+    the account customers pay to."""
+
+    late_interest_percent = PercentageField(
+        _l("Late interest, per cent a day"), places=LATE_INTEREST_PLACES,
+        validators=[InputRequired(_l("Enter the late interest."))],
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
+    )
+    invoice_due_days = IntegerField(
+        _l("Days to pay an invoice"),
+        validators=[InputRequired(_l("Enter a number.")),
+                    NumberRange(DUE_DAYS_MIN, DUE_DAYS_MAX,
+                                _l("Enter a whole number from %(low)s to %(high)s.",
+                                   low=DUE_DAYS_MIN, high=DUE_DAYS_MAX))],
+        invalid_value_message=_l("Enter a whole number from %(low)s to %(high)s.",
+                                 low=DUE_DAYS_MIN, high=DUE_DAYS_MAX),
+        render_kw={"min": DUE_DAYS_MIN, "max": DUE_DAYS_MAX, "step": 1},
+    )
+    resident_norm_m3 = StringField(
+        _l("Use per resident, m³ a month"),
+        validators=[InputRequired(_l("Enter the use per resident.")), _volume],
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
+    )
+    iban = StringField(
+        _l("IBAN"), filters=[_strip],
+        validators=[Optional(), Length(max=42),
+                    _checked(clean_iban, _l("Enter a valid IBAN, for example "
+                                            "EE38 2200 2210 2014 5685."))],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    bic = StringField(
+        _l("BIC"), filters=[_strip],
+        validators=[Optional(), Length(max=11),
+                    _checked(clean_bic, _l("Enter a valid BIC of 8 or 11 characters, for "
+                                           "example HABAEE2X."))],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    vat_number = StringField(
+        _l("VAT number"), filters=[_strip],
+        validators=[Optional(), Length(max=20),
+                    _checked(clean_vat_number, _l("Enter a valid VAT number with its "
+                                                  "country code, for example EE101987653."))],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    address = StringField(
+        _l("Address on invoices"), filters=[_strip],
+        validators=[Optional(), Length(max=255)],
+        render_kw={"autocomplete": "off"},
     )
 
 

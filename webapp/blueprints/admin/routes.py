@@ -17,12 +17,14 @@ from werkzeug.wrappers import Response
 from webapp.blueprints.admin.forms import (
     NO_RULE_SET,
     AuditFilterForm,
+    BillingSettingsForm,
     PriceForm,
     ReadingWarningsForm,
     RebateRulesForm,
     RemoveStaffRoleForm,
     StaffRoleForm,
     ThresholdsForm,
+    VatRateForm,
 )
 from webapp.domain.permissions import Action, Actor
 from webapp.domain.rule_sets import rule_sets
@@ -123,12 +125,26 @@ def _utility_or_404() -> Utility:
     return utility
 
 
+def _billing_form(utility: Utility) -> BillingSettingsForm:
+    settings = admin.billing_settings(utility)
+    return BillingSettingsForm(
+        formdata=None,
+        late_interest_percent=settings.late_interest_percent,
+        invoice_due_days=settings.invoice_due_days,
+        resident_norm_m3=f"{settings.resident_norm_m3.normalize():f}",
+        iban=settings.iban or "", bic=settings.bic or "",
+        vat_number=settings.vat_number or "", address=settings.address or "",
+    )
+
+
 def _settings_page(
     thresholds: ThresholdsForm | None = None,
     price_form: PriceForm | None = None,
     status: int = 200,
     warnings: ReadingWarningsForm | None = None,
     rebate_rules: RebateRulesForm | None = None,
+    billing: BillingSettingsForm | None = None,
+    vat_form: VatRateForm | None = None,
 ) -> tuple[str, int]:
     utility = admin.the_utility()
     if rebate_rules is None:
@@ -149,6 +165,8 @@ def _settings_page(
             warning_factor=int(utility.reading_warning_factor),
             daily_ceiling=f"{ceiling.normalize():f}" if ceiling else "",
         )
+    if utility is not None and billing is None:
+        billing = _billing_form(utility)
     today = today_in_tallinn()
     return render_template(
         "admin/settings.html",
@@ -156,9 +174,14 @@ def _settings_page(
         thresholds=thresholds,
         warnings=warnings,
         rebate_rules=rebate_rules,
+        billing=billing,
+        interest_cap=admin.late_interest_cap(today),
+        vat_form=vat_form or VatRateForm(formdata=None),
+        vat_rates=admin.vat_rates(utility, today) if utility is not None else [],
         price_form=price_form or PriceForm(formdata=None),
         prices=admin.price_list(utility, today) if utility is not None else {},
         kind_names=admin.PRICE_KIND_NAMES,
+        price_units=admin.PRICE_UNITS,
         today=today,
     ), status
 
@@ -238,6 +261,7 @@ def add_price() -> Response | tuple[str, int]:
         added = admin.add_price(
             actor, utility, PriceKind(form.kind.data), form.unit_price.data,
             form.valid_from.data, form.valid_until.data, today_in_tallinn(),
+            variant=form.variant(),
         )
     except admin.AdminRefusal as refusal:
         db.session.rollback()
@@ -249,13 +273,61 @@ def add_price() -> Response | tuple[str, int]:
     if added.closed is not None:
         # The usual way to change a price: the open-ended one ends the day before.
         flash(
-            _("The %(kind)s price of %(price)s EUR/m³ had no end date: it now ends on "
-              "%(day)s, the day before the new price starts.",
-              kind=admin.PRICE_KIND_NAMES[added.closed.kind],
-              price=format_volume(added.closed.unit_price, 4),
+            _("%(name)s of %(amount)s had no end date: it now ends on %(day)s, the day "
+              "before the new price starts.",
+              name=admin.price_name(added.closed), amount=admin.price_amount(added.closed),
               day=format_day(added.closed.valid_until)),
             "success",
         )
+    return redirect(url_for("admin.settings", _anchor=TOP), code=303)
+
+
+@bp.post("/vat-rates")
+@login_required
+def add_vat_rate() -> Response | tuple[str, int]:
+    actor = require(Action.MANAGE_UTILITY_SETTINGS)
+    utility = _utility_or_404()
+    form = VatRateForm()
+    if not form.validate_on_submit():
+        return _settings_page(vat_form=form, status=INVALID)
+    try:
+        rate = admin.add_vat_rate(actor, utility, form.vat_rate.data,
+                                  form.vat_valid_from.data, today_in_tallinn())
+    except admin.AdminRefusal as refusal:
+        db.session.rollback()
+        _refused(form, refusal)
+        return _settings_page(vat_form=form, status=INVALID)
+    db.session.commit()
+    flash(_("The VAT rate of %(rate)s %% from %(day)s was added.",
+            rate=format_volume(rate.rate_percent, 2),
+            day=format_day(rate.valid_from)), "success")
+    return redirect(url_for("admin.settings", _anchor=TOP), code=303)
+
+
+@bp.post("/billing")
+@login_required
+def billing_settings() -> Response | tuple[str, int]:
+    actor = require(Action.MANAGE_UTILITY_SETTINGS)
+    utility = _utility_or_404()
+    form = BillingSettingsForm()
+    if not form.validate_on_submit():
+        return _settings_page(billing=form, status=INVALID)
+    wanted = admin.BillingSettings(
+        late_interest_percent=form.late_interest_percent.data,
+        invoice_due_days=form.invoice_due_days.data,
+        resident_norm_m3=form.resident_norm_m3.data,
+        iban=form.iban.data, bic=form.bic.data, vat_number=form.vat_number.data,
+        address=form.address.data,
+    )
+    try:
+        changed = admin.change_billing_settings(actor, utility, wanted, today_in_tallinn())
+    except admin.AdminRefusal as refusal:
+        db.session.rollback()
+        _refused(form, refusal)
+        return _settings_page(billing=form, status=INVALID)
+    db.session.commit()
+    flash(_("The settings were saved.") if changed else _("Nothing was changed."),
+          "success" if changed else "info")
     return redirect(url_for("admin.settings", _anchor=TOP), code=303)
 
 

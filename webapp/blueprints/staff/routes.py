@@ -52,6 +52,7 @@ def home() -> str:
         may_review_rebates=can(actor, Action.STAFF_REVIEW_REBATES),
         may_run_rebates=can(actor, Action.STAFF_RUN_REBATES),
         may_handle_contracts=can(actor, Action.STAFF_HANDLE_CONTRACTS),
+        may_bill=can(actor, Action.STAFF_BILLING),
     )
 
 
@@ -129,6 +130,7 @@ def customer(customer_id: int) -> str | Response:
         may_enter=can(actor, Action.STAFF_ENTER_READING),
         may_correct=can(actor, Action.STAFF_CORRECT_READING),
         may_handle_contracts=can(actor, Action.STAFF_HANDLE_CONTRACTS),
+        may_bill=can(actor, Action.STAFF_BILLING),
     )
 
 
