@@ -48,7 +48,7 @@ def test_no_accessibility_violations_with_form_errors(
     page.get_by_role("button", name="Save settings").click()
     expect(page.get_by_role("alert").first).to_be_visible()
     assert axe_violations(page) == []
-    page.get_by_label("Unit price, EUR per m³ without VAT").fill("-1")
+    page.get_by_label("Price in EUR without VAT").fill("-1")
     page.get_by_role("button", name="Add the price").click()
     expect(page.get_by_text("A price cannot be negative.").first).to_be_visible()
     assert axe_violations(page) == []
