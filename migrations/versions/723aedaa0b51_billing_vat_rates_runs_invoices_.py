@@ -102,6 +102,7 @@ def upgrade():
     with op.batch_alter_table('invoice', schema=None) as batch_op:
         batch_op.create_index('ix_invoice_customer', ['customer_id', 'period_start'], unique=False)
         batch_op.create_index('ix_invoice_status_due', ['status', 'due_date'], unique=False)
+        batch_op.create_index('ix_invoice_credit_note_of', ['credit_note_of_id'], unique=False)
         batch_op.create_index('uq_invoice_contract_period', ['contract_id', 'period_start'], unique=True, sqlite_where=sa.text("kind = 'invoice' AND status <> 'cancelled'"), postgresql_where=sa.text("kind = 'invoice' AND status <> 'cancelled'"))
 
     op.create_table('invoice_claim',
@@ -129,6 +130,8 @@ def upgrade():
     )
     with op.batch_alter_table('invoice_claim', schema=None) as batch_op:
         batch_op.create_index('ix_invoice_claim_status', ['status', 'answer_until'], unique=False)
+        batch_op.create_index('ix_invoice_claim_invoice', ['invoice_id'], unique=False)
+        batch_op.create_index('ix_invoice_claim_credit_note', ['credit_note_id'], unique=False)
         batch_op.create_index('uq_invoice_claim_open', ['invoice_id'], unique=True, sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
 
     op.create_table('invoice_line',
@@ -194,6 +197,7 @@ def upgrade():
     )
     with op.batch_alter_table('payment', schema=None) as batch_op:
         batch_op.create_index('ix_payment_invoice', ['invoice_id'], unique=False)
+        batch_op.create_index('ix_payment_customer', ['customer_id'], unique=False)
         batch_op.create_index('ix_payment_status', ['status', 'booked_on'], unique=False)
 
     op.create_table('prepayment',
@@ -290,6 +294,7 @@ def downgrade():
     op.drop_table('prepayment')
     with op.batch_alter_table('payment', schema=None) as batch_op:
         batch_op.drop_index('ix_payment_status')
+        batch_op.drop_index('ix_payment_customer')
         batch_op.drop_index('ix_payment_invoice')
 
     op.drop_table('payment')
@@ -300,11 +305,14 @@ def downgrade():
     op.drop_table('invoice_line')
     with op.batch_alter_table('invoice_claim', schema=None) as batch_op:
         batch_op.drop_index('uq_invoice_claim_open', sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
+        batch_op.drop_index('ix_invoice_claim_credit_note')
+        batch_op.drop_index('ix_invoice_claim_invoice')
         batch_op.drop_index('ix_invoice_claim_status')
 
     op.drop_table('invoice_claim')
     with op.batch_alter_table('invoice', schema=None) as batch_op:
         batch_op.drop_index('uq_invoice_contract_period', sqlite_where=sa.text("kind = 'invoice' AND status <> 'cancelled'"), postgresql_where=sa.text("kind = 'invoice' AND status <> 'cancelled'"))
+        batch_op.drop_index('ix_invoice_credit_note_of')
         batch_op.drop_index('ix_invoice_status_due')
         batch_op.drop_index('ix_invoice_customer')
 

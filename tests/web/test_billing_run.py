@@ -404,13 +404,14 @@ def test_rebate_credits_are_prepayments_applied_once(billing: Utility, runner: A
     assert first.prepayment_applied == min(credit, first.gross)
     assert first.payable == first.gross - first.prepayment_applied
     assert invoices.prepayment_balance(first.customer_id) == credit - first.prepayment_applied
+    applied, customer_id = first.prepayment_applied, first.customer_id
     # A rerun replaces the draft and its use of the prepayment: never used twice.
     assert bill(runner).exit_code == 0
     again = invoice_of(JAAN)
-    assert again.prepayment_applied == first.prepayment_applied
+    assert again.prepayment_applied == applied
     assert db.session.scalar(select(func.count()).select_from(Prepayment).where(
         Prepayment.kind == PrepaymentKind.REBATE)) == 1
-    assert invoices.prepayment_balance(first.customer_id) == credit - again.prepayment_applied
+    assert invoices.prepayment_balance(customer_id) == credit - again.prepayment_applied
     # With the rebate application in force the garden sub-meter is not deducted
     # monthly: the rebate does it (ELVESO 3.4).
     assert all(line.quantity >= 0 for line in lines(again, LineKind.SEWER))

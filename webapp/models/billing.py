@@ -127,6 +127,8 @@ class Invoice(Base):
               sqlite_where=_REGULAR, postgresql_where=_REGULAR),
         Index("ix_invoice_customer", "customer_id", "period_start"),
         Index("ix_invoice_status_due", "status", "due_date"),
+        # Deleting a month's drafts checks every reference to them: each needs an index.
+        Index("ix_invoice_credit_note_of", "credit_note_of_id"),
         CheckConstraint("period_end >= period_start", name="valid_range"),
         CheckConstraint("paid_amount >= 0", name="paid_not_negative"),
         CheckConstraint("prepayment_applied >= 0", name="prepayment_not_negative"),
@@ -261,6 +263,7 @@ class Payment(Base):
         UniqueConstraint("account_iban", "entry_reference"),
         Index("ix_payment_status", "status", "booked_on"),
         Index("ix_payment_invoice", "invoice_id"),
+        Index("ix_payment_customer", "customer_id"),
         CheckConstraint("amount > 0", name="amount_positive"),
     )
 
@@ -334,6 +337,8 @@ class Claim(Base):
     __tablename__ = "invoice_claim"
     __table_args__ = (
         Index("ix_invoice_claim_status", "status", "answer_until"),
+        Index("ix_invoice_claim_invoice", "invoice_id"),
+        Index("ix_invoice_claim_credit_note", "credit_note_id"),
         # One open claim per invoice at a time.
         Index("uq_invoice_claim_open", "invoice_id", unique=True,
               sqlite_where=_OPEN_CLAIM, postgresql_where=_OPEN_CLAIM),
