@@ -80,6 +80,8 @@ class Config:
     # in memory by default, which is right for one process; with several workers or
     # servers, point RATELIMIT_STORAGE_URI at Redis, e.g. redis://127.0.0.1:6379/0.
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
+    # The public /verify page: a printed act checked by its number and hash.
+    VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "30 per minute")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     # If that storage fails, count in memory meanwhile rather than refuse the request.

@@ -27,9 +27,12 @@ def select_locale() -> str:
     return str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
-def format_day(value: dt.date | dt.datetime | None) -> str:
-    if value is None:
+def format_day(value: dt.date | dt.datetime | str | None) -> str:
+    """dd.mm.yyyy; also of an ISO date kept as text (JSON)."""
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
     if isinstance(value, dt.datetime):
         value = to_user_timezone(value).date()
     return value.strftime("%d.%m.%Y")
@@ -42,14 +45,17 @@ def format_moment(value: dt.datetime | None) -> str:
     return local.strftime("%d.%m.%Y %H:%M")
 
 
-def format_volume(value: Decimal | None, places: int = 3) -> str:
-    if value is None:
+def format_volume(value: Decimal | str | int | None, places: int = 3) -> str:
+    """Estonian grouping and decimal comma in Estonian; also of a figure kept as text."""
+    if value is None or value == "":
         return ""
+    if not isinstance(value, Decimal):
+        value = Decimal(str(value))
     pattern = "#,##0." + "0" * places if places else "#,##0"
     return str(format_decimal(value, format=pattern))
 
 
-def format_money(value: Decimal | None) -> str:
+def format_money(value: Decimal | str | int | None) -> str:
     return format_volume(value, places=2)
 
 

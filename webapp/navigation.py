@@ -46,6 +46,7 @@ def menu_items() -> list[MenuItem]:
         if any(can(actor, Action.VIEW_DOCUMENTS, site) for site in actor.site_roles):
             # ITB 2: owners, managers and users see invoices.
             entries.append((_("Invoices"), url_for("invoices.index")))
+            entries.append((_("Documents"), url_for("acts.my_documents")))
         if _offers_rebates(actor):
             entries.append((_("Garden water"), url_for("rebates.index")))
         if can(actor, Action.APPLY_FOR_CONTRACT) and not actor.staff_roles:

@@ -7,6 +7,7 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.account.routes import bp as account_bp
+    from webapp.blueprints.acts.routes import bp as acts_bp
     from webapp.blueprints.admin.routes import bp as admin_bp
     from webapp.blueprints.api.docs import bp as api_docs_bp
     from webapp.blueprints.api.routes import bp as api_bp
@@ -41,6 +42,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(claims_bp)
     app.register_blueprint(billing_runs_bp)
     app.register_blueprint(payments_bp)
+    app.register_blueprint(acts_bp)
     if app.config.get("DEV_OUTBOX"):
         from webapp.blueprints.outbox.routes import bp as outbox_bp
 

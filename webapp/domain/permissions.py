@@ -53,6 +53,8 @@ class Action(enum.StrEnum):
     STAFF_HANDLE_CONTRACTS = "staff_handle_contract_applications"
     # KEE §41-§43: billing runs, payments from bank statements, claims.
     STAFF_BILLING = "staff_billing_payments_and_claims"
+    # KEE §13, §24-§29, §36-§38, §43(2): official acts and notices, on site and at the desk.
+    STAFF_ACTS = "staff_draw_up_acts_and_notices"
     MANAGE_STAFF_ROLES = "manage_staff_roles"
     MANAGE_UTILITY_SETTINGS = "manage_utility_settings"
     VIEW_AUDIT_TRAIL = "view_audit_trail"
@@ -89,7 +91,7 @@ SITE_ROLE_ACTIONS: Mapping[SiteRoleKind, frozenset[Action]] = {
 
 _STAFF_COMMON = frozenset(
     {Action.STAFF_AREA, Action.STAFF_SEARCH, Action.STAFF_VIEW_CUSTOMER,
-     Action.STAFF_ENTER_READING}
+     Action.STAFF_ENTER_READING, Action.STAFF_ACTS}
 )
 # Reviewing rebate applications, running a season and handling contract applications
 # are desk work (ELVESO 3.4, 3.6; KEE §5), and so are billing, payments and claims (KEE

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectMultipleField
+from wtforms import DecimalField, HiddenField, SelectMultipleField
 from wtforms.validators import AnyOf
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -44,3 +44,12 @@ class LanguageForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     """Only the CSRF token: logging out is a POST so that no link can log you out."""
+
+
+class LocalDecimalField(DecimalField):
+    """A decimal as people type it: a comma or a point, spaces between thousands."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist:
+            valuelist = [_SPACES.sub("", str(valuelist[0])).replace(",", ".")]
+        super().process_formdata(valuelist)

@@ -1,5 +1,12 @@
 """All models, imported here so that Alembic and the app see one metadata."""
 
+from webapp.models.act import (
+    ActAttachment,
+    ActKind,
+    ActStatus,
+    IssuedDocumentChanged,
+    OfficialDocument,
+)
 from webapp.models.api import ApiIdempotentRequest, ApiKey
 from webapp.models.audit import AuditEvent
 from webapp.models.base import Base
@@ -70,6 +77,9 @@ from webapp.models.utility import Price, Utility
 
 __all__ = [
     "OPEN_APPLICATION_STATUSES",
+    "ActAttachment",
+    "ActKind",
+    "ActStatus",
     "ApiIdempotentRequest",
     "ApiKey",
     "AuditEvent",
@@ -96,12 +106,14 @@ __all__ = [
     "InvoiceKind",
     "InvoiceLine",
     "InvoiceStatus",
+    "IssuedDocumentChanged",
     "LineKind",
     "LoginSession",
     "Meter",
     "MeterKind",
     "MeterStatus",
     "Notification",
+    "OfficialDocument",
     "Payment",
     "PaymentStatus",
     "Person",

@@ -31,7 +31,7 @@ from webapp.models.enums import VOLUME_PRICE_KINDS
 BINDING_LANGUAGE = "et"
 
 
-def _prices(utility: Utility | None, day: dt.date,
+def volume_prices(utility: Utility | None, day: dt.date,
             group: PollutionGroup | None) -> dict[str, Price]:
     """The water and sewer prices per m³ in force on ``day``; the sewer price of the
     wastewater's pollution group where it has one of its own (KEE §4(3), §22(1))."""
@@ -61,7 +61,7 @@ def _context(application: ContractApplication) -> dict[str, Any]:
         "application": application, "utility": utility,
         "utility_name": utility.name if utility else "",
         "site": application.site, "meters": meters,
-        "prices": _prices(utility, start, application.pollution_group),
+        "prices": volume_prices(utility, start, application.pollution_group),
         "act": load_deadlines().act,
         "customer_name": application.company.name if application.company
         else application.applicant.full_name,
@@ -71,17 +71,17 @@ def _context(application: ContractApplication) -> dict[str, Any]:
 
 
 def draft_contract_pdf(application: ContractApplication) -> bytes:
-    return _bilingual_pdf(
+    return bilingual_pdf(
         "pdf/contract_draft.html", "pdf/_contract_body.html",
-        _language(application.applicant.locale), lambda: _title(application),
+        customer_language(application.applicant.locale), lambda: _title(application),
         application.draft_number, application.draft_sent_at, _context(application))
 
 
-def _language(locale: str | None) -> str:
+def customer_language(locale: str | None) -> str:
     return locale if locale in ("et", "en", "ru") else BINDING_LANGUAGE
 
 
-def _bilingual_pdf(template: str, body: str, lang: str, title: Callable[[], str],
+def bilingual_pdf(template: str, body: str, lang: str, title: Callable[[], str],
                    number: str | None, created: dt.datetime | None,
                    context: dict[str, Any]) -> bytes:
     """The document in the customer's language; when that is not Estonian, the
@@ -109,14 +109,14 @@ def termination_notice_pdf(contract: ServiceContract, event: ContractEvent) -> b
     from webapp.services.contracts import GROUND_NAMES
 
     customer = contract.customer
-    lang = _language(customer.locale)
+    lang = customer_language(customer.locale)
     utility = db.session.scalar(select(Utility).order_by(Utility.id).limit(1))
     context: dict[str, Any] = {
         "contract": contract, "event": event, "customer": customer, "utility": utility,
         "utility_name": utility.name if utility else "", "act": load_deadlines().act,
         "ground_names": GROUND_NAMES,
     }
-    return _bilingual_pdf("pdf/termination_notice.html", "pdf/_termination_body.html",
+    return bilingual_pdf("pdf/termination_notice.html", "pdf/_termination_body.html",
                           lang, lambda: _notice_title(contract),
                           f"{contract.number}-L{event.id}", event.occurred_at, context)
 
