@@ -64,7 +64,8 @@ def index() -> tuple[str, int]:
         status=ActStatus(form.status.data) if form.status.data else None,
         issued_from=form.issued_from.data, issued_until=form.issued_until.data,
         text=form.q.data or "")
-    return render_template("acts/index.html", form=form, page=paginate(service.staff_query(filters)),
+    page = paginate(service.staff_query(filters))
+    return render_template("acts/index.html", form=form, page=page,
                            new=NewActForm(formdata=None), today=today_in_tallinn()), 200
 
 

@@ -66,6 +66,13 @@ def day(data: dict[str, Any] | Any, name: str, required: bool = True) -> dt.date
     return dt.date.fromisoformat(str(value)[:10])
 
 
+def required_day(data: dict[str, Any] | Any, name: str) -> dt.date:
+    found = day(data, name)
+    if found is None:  # pragma: no cover - day() raised already
+        raise ActError(str(_l("Give the date.")), name)
+    return found
+
+
 def decimal(data: dict[str, Any] | Any, name: str, default: Decimal | None = None) -> Decimal:
     value = data.get(name)
     if value in (None, ""):

@@ -39,13 +39,12 @@ class UnauthorisedConnectionForm(FlaskForm):
 
 def compute(doc: OfficialDocument, data: Mapping[str, Any]) -> dict[str, Any]:
     today = today_in_tallinn()
-    found_on = common.day(data, "found_on")
+    found_on = common.required_day(data, "found_on")
     made_on = common.day(data, "made_on", required=False)
     common.not_in_future(found_on, "found_on", today)
     if made_on is not None and not data.get("made_on_evidence"):
         raise ActError(str(_l("Say what proves the day the connection was made.")),
                        "made_on_evidence")
-    assert found_on is not None
     try:
         duration = rules.connection_duration(made_on, found_on)
     except rules.ActsError:
