@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, current_app, render_template
@@ -38,7 +39,8 @@ def init_pdf(app: Flask) -> None:
 
 
 def render_pdf(template_name: str, *, lang: str, title: str, document_number: str | None = None,
-               created: dt.datetime | None = None, **context: Any) -> bytes:
+               created: dt.datetime | None = None, uploads: Mapping[str, bytes] | None = None,
+               **context: Any) -> bytes:
     """Render ``template_name`` in ``lang`` (et, en or ru) to PDF/A-3b bytes.
 
     Needs an app context (a request is not needed). ``title``, ``lang`` and
@@ -46,7 +48,9 @@ def render_pdf(template_name: str, *, lang: str, title: str, document_number: st
     ``title`` may be a ``lazy_gettext()`` string: it is translated into ``lang``.
     ``created`` (timezone-aware, default now) is written as the PDF's creation
     and modification date; with the same ``created`` the same template and data
-    give the same bytes.
+    give the same bytes. ``uploads`` (SHA-256 -> bytes) lists the uploaded photos the
+    document may embed as ``portal-upload:<sha256>`` (``pdf.fetcher``); nothing else
+    from the upload folder is served.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if "pdf" not in app.extensions:
@@ -64,7 +68,7 @@ def render_pdf(template_name: str, *, lang: str, title: str, document_number: st
 
     from pdf.fetcher import LockedURLFetcher
 
-    fetcher = LockedURLFetcher()
+    fetcher = LockedURLFetcher(uploads=uploads)
     options: dict[str, Any] = {"pdf_variant": PDF_VARIANT}
     # No base URL: a relative URL is refused by WeasyPrint itself, unfetched.
     document = HTML(string=html, url_fetcher=fetcher, media_type="print").render(**options)

@@ -62,6 +62,14 @@ def staff_only(*allowed: str) -> dict[str, tuple[Outcome, Outcome]]:
     return table
 
 
+def staff_with(outcome: Outcome) -> dict[str, tuple[Outcome, Outcome]]:
+    """A staff form sent back with its problems (every staff role)."""
+    table = staff_only()
+    for actor in STAFF:
+        table[actor] = (outcome, outcome)
+    return table
+
+
 def obj(*names: str, **renamed: str) -> ParamFactory:
     """URL arguments taken from the objects of those names, own or other's;
     ``renamed`` names an argument that differs from its object (``id="customer_id"``)."""
@@ -350,6 +358,32 @@ MATRIX: dict[tuple[str, str], Row] = {
     # Payments from bank statements (issue 11 item 4): clerks and administrators (billing
     # is desk work); a POST without its fields (no file, invoice, code or note) is sent
     # back (422). The payment is an unmatched one.
+    # Official acts and notices (issue 9; KEE §13, §24-§29, §36-§38, §43(2)): every staff
+    # role (inspectors draw them up on site, clerks at the desk). A POST without its
+    # fields or its confirmation is sent back (422); the draft has a photo, the issued
+    # act is a correction's starting point.
+    ("acts.index", "GET"): Row(staff_only()),
+    ("acts.new", "POST"): Row(staff_with(422)),
+    ("acts.detail", "GET"): Row(staff_only(), obj(doc_id="act_id")),
+    ("acts.save", "POST"): Row(staff_with(422), obj(doc_id="act_id")),
+    ("acts.preview", "POST"): Row(staff_only(), obj(doc_id="act_id")),
+    ("acts.issue", "POST"): Row(staff_with(422), obj(doc_id="act_id")),
+    ("acts.discard", "POST"): Row(staff_with(422), obj(doc_id="act_id")),
+    ("acts.correct", "POST"): Row(staff_only(), obj(doc_id="issued_act_id")),
+    ("acts.add_photo", "POST"): Row(staff_with(422), obj(doc_id="act_id")),
+    ("acts.remove_photo", "POST"): Row(staff_only(), obj(doc_id="act_id",
+                                                         attachment_id="attachment_id")),
+    ("acts.photo", "GET"): Row(staff_only(), obj(doc_id="act_id", attachment_id="attachment_id")),
+    ("acts.pdf", "GET"): Row(staff_only(), obj(doc_id="issued_act_id")),
+    ("acts.print_view", "GET"): Row(staff_only(), obj(doc_id="act_id")),
+    ("acts.day_pdf", "GET"): Row(staff_only()),
+    # The customer's documents: everyone logged in has the page (staff see none); an
+    # issued act is seen at its own site by every customer role there (ITB 2).
+    ("acts.my_documents", "GET"): Row(logged_in()),
+    ("acts.my_document_pdf", "GET"): Row(readers(), obj(doc_id="issued_act_id")),
+    # The public check names no person: open to all; a POST without a file is sent back.
+    ("acts.verify", "GET"): Row(same_for_all(OK)),
+    ("acts.verify", "POST"): Row(same_for_all(422)),
     ("payments.queue", "GET"): Row(staff_only(CLERK, ADMIN)),
     ("payments.listing", "GET"): Row(staff_only(CLERK, ADMIN)),
     ("payments.upload", "GET"): Row(staff_only(CLERK, ADMIN)),

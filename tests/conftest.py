@@ -83,6 +83,8 @@ def _test_config(database_uri: str, **overrides: Any) -> dict[str, Any]:
         # The staff's season run finishes inside the request (the live server's runs
         # go on in the background, as in production).
         "REBATE_RUN_INLINE": True,
+        # The public /verify page's limit is tested on its own (tests/acts/).
+        "VERIFY_RATE_LIMIT": "10000 per minute",
     }
     config.update(overrides)
     return config

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from flask import Flask, current_app, request, session
 from flask_babel import format_decimal, get_locale, to_user_timezone
+from jinja2 import Undefined
 
 from webapp.extensions import babel
 
@@ -28,8 +29,8 @@ def select_locale() -> str:
 
 
 def format_day(value: dt.date | dt.datetime | str | None) -> str:
-    """dd.mm.yyyy; also of an ISO date kept as text (JSON)."""
-    if value is None or value == "":
+    """dd.mm.yyyy; also of an ISO date kept as text (JSON). Nothing for a missing value."""
+    if not value:
         return ""
     if isinstance(value, str):
         value = dt.date.fromisoformat(value[:10])
@@ -46,8 +47,9 @@ def format_moment(value: dt.datetime | None) -> str:
 
 
 def format_volume(value: Decimal | str | int | None, places: int = 3) -> str:
-    """Estonian grouping and decimal comma in Estonian; also of a figure kept as text."""
-    if value is None or value == "":
+    """Estonian grouping and decimal comma in Estonian; also of a figure kept as text.
+    Nothing for a missing value (None, "" or a template's undefined)."""
+    if value is None or value == "" or isinstance(value, Undefined):
         return ""
     if not isinstance(value, Decimal):
         value = Decimal(str(value))

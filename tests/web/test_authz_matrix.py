@@ -38,6 +38,9 @@ from webapp.domain.rebates import evaluate
 from webapp.domain.rule_sets import Method
 from webapp.extensions import db
 from webapp.models import (
+    ActAttachment,
+    ActKind,
+    ActStatus,
     ApiKey,
     Company,
     ContractApplication,
@@ -49,6 +52,7 @@ from webapp.models import (
     DocumentKind,
     HouseType,
     Meter,
+    OfficialDocument,
     MeterKind,
     Person,
     Property,
@@ -189,6 +193,7 @@ def objects_at(site_code: str, customer_code: str, person_code: str) -> dict[str
         **billing,
         **claim,
         **_payment_objects(),
+        **_act_objects(site, customer, owner_id),
         "contract_id": service_contract.id,
         "event_id": notice.id,
         "kind": "customer",
@@ -253,6 +258,26 @@ def _rebate_objects(site: Site, customer: Customer, owner_id: int) -> dict[str, 
     db.session.flush()
     return {"rebate_application_id": application.id, "decision_id": record.id,
             "run_id": run.id, "joint_application_id": joint.id}
+
+
+def _act_objects(site: Site, customer: Customer, owner_id: int) -> dict[str, Any]:
+    """A draft act of the site with a photo, and an issued one (long ago, so that no
+    day's batch picks up its stand-in file)."""
+    number = next(_serial)
+    stored = uploads.store(uploads.check_upload(io.BytesIO(MINIMAL_PDF), "act.pdf", 1024),
+                           owner_id)
+    issued = OfficialDocument(
+        kind=ActKind.UNAUTHORISED_CONNECTION, status=ActStatus.ISSUED,
+        number=f"TST-2020-{number:05d}", series="TST", year=2020, serial=number, site=site,
+        customer=customer, data={"found_on": "2020-01-02"}, result={},
+        issued_at=dt.datetime(2020, 1, 2, 10, tzinfo=dt.UTC), issued_on=dt.date(2020, 1, 2),
+        pdf_file=stored, sha256=stored.sha256)
+    draft = OfficialDocument(kind=ActKind.UNAUTHORISED_CONNECTION, status=ActStatus.DRAFT,
+                             site=site, customer=customer, data={})
+    photo = ActAttachment(document=draft, file=stored, caption="")
+    db.session.add_all([issued, draft, photo])
+    db.session.flush()
+    return {"act_id": draft.id, "issued_act_id": issued.id, "attachment_id": photo.id}
 
 
 def _billing_objects(contract: ServiceContract) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from webapp.models.act import (
     ActKind,
     ActStatus,
     IssuedDocumentChanged,
+    NoticeRun,
     OfficialDocument,
 )
 from webapp.models.api import ApiIdempotentRequest, ApiKey
@@ -112,6 +113,7 @@ __all__ = [
     "Meter",
     "MeterKind",
     "MeterStatus",
+    "NoticeRun",
     "Notification",
     "OfficialDocument",
     "Payment",

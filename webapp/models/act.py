@@ -13,12 +13,20 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, event
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    event,
+    text,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from webapp.models.base import Base, CanonicalJSON, Timestamp, utcnow
 from webapp.models.billing import Invoice
-from webapp.models.enums import enum_column
+from webapp.models.enums import RebateRunStatus, enum_column
 from webapp.models.meter import Meter
 from webapp.models.party import Customer, Person
 from webapp.models.property import Site
@@ -138,14 +146,53 @@ def _refuse_changes_to_issued(session: Session, _context: Any, _instances: Any) 
             if changed:
                 raise IssuedDocumentChanged(
                     f"act {obj.number} is issued and cannot change ({', '.join(changed)})")
-        elif isinstance(obj, ActAttachment) and obj.document.is_issued:
+        elif isinstance(obj, ActAttachment) and _issued(session, obj):
             raise IssuedDocumentChanged("the photos of an issued act cannot change")
     for obj in session.deleted:
         if isinstance(obj, OfficialDocument) and obj.is_issued:
             raise IssuedDocumentChanged("an issued act cannot be deleted")
-        if isinstance(obj, ActAttachment) and obj.document.is_issued:
+        if isinstance(obj, ActAttachment) and _issued(session, obj):
             raise IssuedDocumentChanged("the photos of an issued act cannot change")
     for obj in session.new:
-        if isinstance(obj, ActAttachment) and obj.document is not None \
-                and obj.document.is_issued:
+        if isinstance(obj, ActAttachment) and _issued(session, obj):
             raise IssuedDocumentChanged("the photos of an issued act cannot change")
+
+
+_NOTICE_RUNNING = text("status = 'running'")
+
+
+class NoticeRun(Base):
+    """Interruption notices sent to every affected site in one action (KEE §13(3)-(4)):
+    the form as sent, and the progress while the notices are issued in the background.
+    Its documents share its ``batch_key``. One runs at a time (a partial unique index)."""
+
+    __tablename__ = "notice_run"
+    __table_args__ = (
+        Index("uq_notice_run_one_running", "status", unique=True,
+              sqlite_where=_NOTICE_RUNNING, postgresql_where=_NOTICE_RUNNING),
+        CheckConstraint("done >= 0 AND done <= total", name="progress_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_key: Mapped[str] = mapped_column(String(40), unique=True)
+    status: Mapped[RebateRunStatus] = mapped_column(
+        enum_column(RebateRunStatus, "notice_run_status"))
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    started_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    finished_at: Mapped[Timestamp | None]
+    error: Mapped[str | None] = mapped_column(String(1000))
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    # The form as sent: the notice's data and the chosen sites' ids.
+    data: Mapped[dict[str, Any]] = mapped_column(CanonicalJSON(), default=dict)
+
+    started_by: Mapped[Person | None] = relationship()
+
+
+def _issued(session: Session, attachment: ActAttachment) -> bool:
+    """Is the attachment's act issued (also once it was taken off the act's list)?"""
+    document = attachment.document
+    if document is None and attachment.document_id is not None:
+        document = session.get(OfficialDocument, attachment.document_id)
+    return document is not None and document.is_issued

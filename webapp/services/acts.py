@@ -362,9 +362,14 @@ def render(doc: OfficialDocument, result: Mapping[str, Any] | None,
            created: dt.datetime | None = None) -> bytes:
     """The act as a PDF/A-3b, in its language with the binding Estonian text after it."""
     spec = spec_of(doc.kind)
+    context = context_of(doc, result)
+    # The photos are embedded as portal-upload:<sha256>; the PDF's fetcher serves
+    # only these (pdf.fetcher), the HTML preview links the photo route instead.
+    context["in_pdf"] = True
+    context["uploads"] = {item.file.sha256: data for item, data in context["photos"]}
     return bilingual_pdf("pdf/act.html", spec.body_template, doc.language,
                          lambda: title_of(doc), doc.number, created or doc.issued_at,
-                         context_of(doc, result))
+                         context)
 
 
 def preview_pdf(doc: OfficialDocument) -> bytes:

@@ -66,6 +66,7 @@ REBATE_REVIEW = "rebate_review"
 CONTRACT_APPLICATION = "contract_application"
 INVOICE_CLAIM = "invoice_claim"
 PAYMENT_MATCHING = "payment_matching"
+OFFICIAL_ACT = "official_act"
 PURPOSE_CHOICES: tuple[tuple[str, str, Any], ...] = (
     ("phone_call", "phone call", _l("phone call")),
     ("written_request", "customer's written request", _l("customer's written request")),
@@ -76,6 +77,7 @@ PURPOSE_CHOICES: tuple[tuple[str, str, Any], ...] = (
      _l("service contract application")),
     (INVOICE_CLAIM, "claim about an invoice", _l("claim about an invoice")),
     (PAYMENT_MATCHING, "matching a bank payment", _l("matching a bank payment")),
+    (OFFICIAL_ACT, "official act", _l("official act")),
     (PURPOSE_OTHER, "other", _l("other")),
 )
 _PURPOSE_WORDING = {code: english for code, english, _label in PURPOSE_CHOICES}

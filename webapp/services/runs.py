@@ -15,13 +15,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
-from webapp.models import BillingRun, RebateRun, RebateRunStatus, Utility
+from webapp.models import BillingRun, NoticeRun, RebateRun, RebateRunStatus, Utility
 from webapp.models.base import utcnow
 
 # A run whose heartbeat is older than this has died (its process was stopped).
 STALE_AFTER = dt.timedelta(minutes=10)
 
-RunModel = type[RebateRun] | type[BillingRun]
+RunModel = type[RebateRun] | type[BillingRun] | type[NoticeRun]
 # The work itself: (run, utility, today, acting_as); commits as it goes.
 Work = Callable[[Any, Utility, dt.date, str], object]
 

@@ -31,11 +31,13 @@ from webapp.responses import download
 from webapp.services import acts as service
 from webapp.services import audit, notifications, uploads
 from webapp.services.access import logged_in_actor, require, today_in_tallinn
+from webapp.services.backoffice import OFFICIAL_ACT, PURPOSE_CHOICES
 
 bp = Blueprint("acts", __name__)
 
 INVALID = 422
-PURPOSE = "official act"
+# The audit trail's wording of why staff read the customer's data (backoffice).
+PURPOSE = dict((code, english) for code, english, _label in PURPOSE_CHOICES)[OFFICIAL_ACT]
 
 
 @bp.record_once
