@@ -114,4 +114,7 @@ def _sqlite_foreign_keys(dbapi_connection: Any, connection_record: Any) -> None:
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        # A writer waits up to 60 s for another (an act being numbered and rendered,
+        # a background run's chunk) instead of failing after sqlite3's 5 s.
+        cursor.execute("PRAGMA busy_timeout=60000")
         cursor.close()

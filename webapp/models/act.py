@@ -61,6 +61,11 @@ class OfficialDocument(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Every update checks and raises it (optimistic locking): of two staff issuing
+    # the same draft at once, the second's update finds it changed and is refused,
+    # on SQLite too, where there is no SELECT ... FOR UPDATE.
+    version: Mapped[int] = mapped_column(default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
     kind: Mapped[ActKind] = mapped_column(enum_column(ActKind, "act_kind"))
     status: Mapped[ActStatus] = mapped_column(enum_column(ActStatus, "act_status"),
                                               default=ActStatus.DRAFT)

@@ -32,7 +32,9 @@ from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy import Select, or_, select
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, DateTimeLocalField, SelectMultipleField
 
@@ -335,7 +337,8 @@ def context_of(doc: OfficialDocument, result: Mapping[str, Any] | None) -> dict[
         "customer_name": customer_name(doc.customer),
         "photos": [(item, uploads.read(item.file)) for item in doc.attachments]
         if spec.photos else [],
-        "draft": not doc.is_issued, "today": today_in_tallinn(),
+        # ``issue`` renders after numbering, before the status changes: a number = issued
+        "draft": not doc.is_issued and doc.number is None, "today": today_in_tallinn(),
     }
 
 
@@ -354,8 +357,9 @@ def title_of(doc: OfficialDocument) -> str:
 def body_html(doc: OfficialDocument, result: Mapping[str, Any] | None, lang: str) -> str:
     """The act's body as HTML in ``lang``: the htmx preview shows the same text as the PDF."""
     with force_locale(lang):
-        return render_template(spec_of(doc.kind).body_template,
-                               **context_of(doc, result), lang=lang)
+        # Our own template, escaped as it renders: safe to place in the page as it is.
+        return Markup(render_template(spec_of(doc.kind).body_template,  # noqa: S704
+                                      **context_of(doc, result), lang=lang))
 
 
 def render(doc: OfficialDocument, result: Mapping[str, Any] | None,
@@ -412,6 +416,12 @@ def issue(doc_id: int, person: Person, acting_as: str, today: dt.date | None = N
     stored = store_pdf(doc, pdf, person)
     doc.pdf_file, doc.sha256 = stored, stored.sha256
     doc.status = ActStatus.ISSUED
+    try:
+        db.session.flush()
+    except StaleDataError:
+        # Issued by someone else meanwhile (the version had moved on): not twice.
+        raise AlreadyIssued(_("This act was issued already; it was not issued again.")) \
+            from None
     if spec.on_issue is not None:
         spec.on_issue(doc)
     audit.record("act_issued", "official_document", doc.id, acting_as=acting_as,
@@ -461,6 +471,7 @@ class ListFilter:
     issued_from: dt.date | None = None
     issued_until: dt.date | None = None
     text: str = ""
+    batch: str = ""  # the interruption notices sent in one action
 
 
 def staff_query(filters: ListFilter) -> Select[tuple[OfficialDocument]]:
@@ -473,6 +484,8 @@ def staff_query(filters: ListFilter) -> Select[tuple[OfficialDocument]]:
         statement = statement.where(OfficialDocument.issued_on >= filters.issued_from)
     if filters.issued_until is not None:
         statement = statement.where(OfficialDocument.issued_on <= filters.issued_until)
+    if filters.batch:
+        statement = statement.where(OfficialDocument.batch_key == filters.batch)
     if filters.text:
         like = f"%{filters.text}%"
         statement = statement.where(or_(OfficialDocument.number.ilike(like),
