@@ -8,7 +8,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, HiddenField, SelectMultipleField
 from wtforms.validators import AnyOf
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from webapp.i18n import LANGUAGE_NAMES
 
@@ -47,7 +47,10 @@ class LogoutForm(FlaskForm):
 
 
 class LocalDecimalField(DecimalField):
-    """A decimal as people type it: a comma or a point, spaces between thousands."""
+    """A decimal as people type it: a comma or a point, spaces between thousands (a
+    text input: a number input refuses the Estonian decimal comma)."""
+
+    widget = TextInput()
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         if valuelist:

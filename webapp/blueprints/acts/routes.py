@@ -25,13 +25,22 @@ from webapp.blueprints.acts.forms import (
 )
 from webapp.domain.permissions import Action, Actor, acting_role
 from webapp.extensions import db, limiter
-from webapp.models import ActKind, ActStatus, IssuedDocumentChanged, OfficialDocument, Site
+from webapp.models import (
+    ActKind,
+    ActStatus,
+    Invoice,
+    IssuedDocumentChanged,
+    OfficialDocument,
+    Site,
+)
 from webapp.pagination import paginate
 from webapp.responses import download
 from webapp.services import acts as service
 from webapp.services import audit, notifications, uploads
 from webapp.services.access import logged_in_actor, require, today_in_tallinn
 from webapp.services.backoffice import OFFICIAL_ACT, PURPOSE_CHOICES
+from webapp.services.billing_run import closure_warning_candidates
+from webapp.services.meter_installations import meters_to_install
 
 bp = Blueprint("acts", __name__)
 
@@ -65,10 +74,13 @@ def index() -> tuple[str, int]:
         kind=ActKind(form.kind.data) if form.kind.data else None,
         status=ActStatus(form.status.data) if form.status.data else None,
         issued_from=form.issued_from.data, issued_until=form.issued_until.data,
-        text=form.q.data or "")
+        text=form.q.data or "", batch=form.batch.data or "")
     page = paginate(service.staff_query(filters))
+    today = today_in_tallinn()
     return render_template("acts/index.html", form=form, page=page,
-                           new=NewActForm(formdata=None), today=today_in_tallinn()), 200
+                           new=NewActForm(formdata=None), today=today,
+                           to_install=meters_to_install(today),
+                           closure_candidates=closure_warning_candidates(today)), 200
 
 
 @bp.post("/staff/acts/new")
@@ -84,8 +96,22 @@ def new() -> Response | tuple[str, int]:
         form.site_code.errors = [_("No site has this code.")]
         return render_template("acts/index.html", form=FilterForm(formdata=None), page=None,
                                new=form, today=today_in_tallinn()), INVALID
-    doc = service.create_draft(ActKind(form.kind.data), site, current_user.person,
+    kind = ActKind(form.kind.data)
+    invoice = None
+    if form.invoice_id.data and service.spec_of(kind).needs_invoice:
+        # Started from an invoice (KEE §43(2)): its customer, the invoice chosen.
+        invoice = db.session.get(Invoice, int(form.invoice_id.data))
+        if invoice is None or invoice.number is None \
+                or site not in invoice.contract.sites:
+            form.site_code.errors = [_("The invoice is not for this site.")]
+            return render_template("acts/index.html", form=FilterForm(formdata=None),
+                                   page=None, new=form, today=today_in_tallinn()), INVALID
+    doc = service.create_draft(kind, site, current_user.person,
+                               customer=invoice.customer if invoice else None,
+                               data={"invoice_id": str(invoice.id)} if invoice else None,
                                acting_as=acting_role(actor, Action.STAFF_ACTS))
+    if invoice is not None:
+        doc.invoice_id = invoice.id
     db.session.commit()
     return redirect(url_for("acts.detail", doc_id=doc.id), code=303)
 
@@ -122,6 +148,9 @@ def _page(doc: OfficialDocument, form: Any = None, status: int = 200,
         preview = service.body_html(doc, doc.result, doc.language)
     if problem is not None:
         error = problem.message
+        if form is not None and problem.field and problem.field in form:
+            # the refusal beside the field it names, as a form's own error would be
+            form[problem.field].errors = [*form[problem.field].errors, problem.message]
     return render_template(
         "acts/detail.html", doc=doc, spec=spec, form=form, preview=preview, error=error,
         confirm=ConfirmForm(formdata=None), photo_form=PhotoForm(formdata=None),
@@ -398,3 +427,6 @@ def verify() -> tuple[str, int]:
     return render_template("acts/verify.html", form=form, file_form=file_form,
                            result=result), status
 
+
+# The interruption notices' pages (KEE §13(3)-(4)) add their routes to this blueprint.
+from webapp.blueprints.acts import interruptions as _interruptions  # noqa: E402, F401

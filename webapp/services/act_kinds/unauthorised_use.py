@@ -21,6 +21,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from webapp.domain import acts_compensation as rules
@@ -59,7 +60,8 @@ CASE_LABELS: Mapping[str, Any] = {
 class UnauthorisedUseForm(FlaskForm):
     found_on = common.day_field(_l("Found on"))
     case = SelectField(_l("Case of unauthorised use (KEE §26)"),
-                       choices=[("", _l("Choose the case")), *CASE_LABELS.items()],
+                       choices=[SelectChoice("", _l("Choose the case")),
+                                *(SelectChoice(key, label) for key, label in CASE_LABELS.items())],
                        validators=[InputRequired(_l("Choose the case."))])
     description = common.text_field(_l("What was found: where, how, what it served"))
     used_from = common.day_field(_l("Used since (KEE §27 sets no default duration)"))
