@@ -402,6 +402,11 @@ def issue(doc_id: int, person: Person, acting_as: str, today: dt.date | None = N
     if doc is None:
         raise ActError(_("No such act."))
     _refuse_issued(doc)
+    # Claim the draft first: the version-checked update waits for, then fails after,
+    # another issuing of the same draft (SQLite has no FOR UPDATE), before a number
+    # is taken.
+    doc.updated_at = utcnow()
+    _flush_or_already_issued()
     spec = spec_of(doc.kind)
     result = spec.compute(doc, doc.data)  # as the data stand today
     moment = utcnow()
@@ -416,12 +421,7 @@ def issue(doc_id: int, person: Person, acting_as: str, today: dt.date | None = N
     stored = store_pdf(doc, pdf, person)
     doc.pdf_file, doc.sha256 = stored, stored.sha256
     doc.status = ActStatus.ISSUED
-    try:
-        db.session.flush()
-    except StaleDataError:
-        # Issued by someone else meanwhile (the version had moved on): not twice.
-        raise AlreadyIssued(_("This act was issued already; it was not issued again.")) \
-            from None
+    _flush_or_already_issued()
     if spec.on_issue is not None:
         spec.on_issue(doc)
     audit.record("act_issued", "official_document", doc.id, acting_as=acting_as,
@@ -429,6 +429,15 @@ def issue(doc_id: int, person: Person, acting_as: str, today: dt.date | None = N
     if notify:
         tell_customer(doc)
     return doc
+
+
+def _flush_or_already_issued() -> None:
+    try:
+        db.session.flush()
+    except StaleDataError:
+        # Issued by someone else meanwhile (the version had moved on): not twice.
+        raise AlreadyIssued(_("This act was issued already; it was not issued again.")) \
+            from None
 
 
 def store_pdf(doc: OfficialDocument, pdf: bytes, person: Person | None) -> StoredFile:
