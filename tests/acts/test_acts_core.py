@@ -329,3 +329,13 @@ def test_verify_takes_the_file_itself_and_is_rate_limited(
     bad = client.get("/verify", query_string={"number": "x", "sha256": "y"})
     assert bad.status_code == 422
     assert client.get("/verify").status_code == 429
+
+
+@pytest.mark.usefixtures("ctx")
+def test_an_empty_closing_cost_is_the_price_lists_closing_fee() -> None:
+    """KEE §25(1) p 2 with §6(2): closing is charged at the price list's fee unless
+    staff give the real cost."""
+    lines = acts.compute(_draft({**DATA, "closing_cost_eur": None}))["compensation"]["lines"]
+    assert [line["amount"] for line in lines if line["key"] == "closing"] == ["35.00"]
+    lines = acts.compute(_draft(DATA))["compensation"]["lines"]
+    assert [line["amount"] for line in lines if line["key"] == "closing"] == ["45.00"]

@@ -50,8 +50,10 @@ def volume_field(label: Any, required: bool = True) -> LocalDecimalField:
         render_kw={"inputmode": "decimal"})
 
 
-def money_field(label: Any, required: bool = False) -> LocalDecimalField:
-    return LocalDecimalField(label, places=None, default=Decimal("0"), validators=[
+def money_field(label: Any, required: bool = False,
+                default: Decimal | None = Decimal("0")) -> LocalDecimalField:
+    """An amount in EUR; ``default=None`` leaves it empty (the price list decides)."""
+    return LocalDecimalField(label, places=None, default=default, validators=[
         InputRequired(_l("Give the amount.")) if required else Optional(),
         NumberRange(min=0, max=MONEY_MAX, message=_l("Give an amount from 0 to 1 000 000 EUR."))],
         render_kw={"inputmode": "decimal"})

@@ -34,7 +34,8 @@ class UnauthorisedConnectionForm(FlaskForm):
     sewer_used = BooleanField(_l("Wastewater was led away"), default=True)
     damage_eur = common.money_field(_l("Damage to the utility's facilities, EUR"))
     closing_cost_eur = common.money_field(
-        _l("Cost of closing the connection, EUR (empty: the price list's closing fee)"))
+        _l("Cost of closing the connection, EUR (empty: the price list's closing fee)"),
+        default=None)
 
 
 def compute(doc: OfficialDocument, data: Mapping[str, Any]) -> dict[str, Any]:

@@ -75,7 +75,8 @@ class UnauthorisedUseForm(FlaskForm):
     seal_cost_eur = common.money_field(_l("Replacing the removed seal, EUR (KEE §27(1))"))
     damage_eur = common.money_field(_l("Damage to the utility's facilities, EUR"))
     closing_cost_eur = common.money_field(
-        _l("Cost of closing, EUR (empty and closed: the price list's closing fee)"))
+        _l("Cost of closing, EUR (empty and closed: the price list's closing fee)"),
+        default=None)
 
 
 def compute(doc: OfficialDocument, data: Mapping[str, Any]) -> dict[str, Any]:
