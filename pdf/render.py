@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
-import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -72,11 +70,11 @@ def render_pdf(template_name: str, *, lang: str, title: str, document_number: st
 
     fetcher = LockedURLFetcher(uploads=uploads)
     options: dict[str, Any] = {"pdf_variant": PDF_VARIANT}
-    # The project's stylesheets are parsed once a thread (``_shared_stylesheets``).
-    body, sheets, sheets_served, font_config = _shared_stylesheets(app, html)
     # No base URL: a relative URL is refused by WeasyPrint itself, unfetched.
-    document = HTML(string=body, url_fetcher=fetcher, media_type="print").render(
-        stylesheets=sheets, font_config=font_config, **options)
+    # (Stylesheets are parsed again for every document: keeping parsed ones and their
+    # Pango font maps between documents saved about a third of the time, but a font
+    # map outliving its thread crashed the process at exit.)
+    document = HTML(string=html, url_fetcher=fetcher, media_type="print").render(**options)
 
     metadata = document.metadata
     metadata.title = title
@@ -88,57 +86,10 @@ def render_pdf(template_name: str, *, lang: str, title: str, document_number: st
     # served), never from the clock or chance, so only the dates above change
     # from one run to the next. (pydyf's second /ID entry hashes the whole file.)
     digest = hashlib.sha256(html.encode())
-    for url, asset_digest in [*sheets_served, *fetcher.served]:
+    for url, asset_digest in fetcher.served:
         digest.update(f"\n{url} {asset_digest}".encode())
     pdf: bytes = document.write_pdf(pdf_identifier=digest.hexdigest()[:32].encode(), **options)
     return pdf
-
-
-# A stylesheet link exactly as the PDF templates write it (pdf/templates/_base.html).
-_STYLESHEET_LINK = re.compile(r'<link rel="stylesheet" href="(portal-asset:css/[^"<>]+)">')
-
-
-def _shared_stylesheets(app: Flask, html: str
-                        ) -> tuple[str, list[Any], list[tuple[str, str]], Any]:
-    """The HTML without its links to the project's stylesheets, those stylesheets
-    parsed (once a thread, again when a file changes), what their parsing fetched (the
-    stylesheet and its fonts, in the order a link would fetch them), and the font
-    configuration they were parsed with.
-
-    Parsing base.css and loading its fonts took most of the rest of an act's rendering
-    (bench/bench_acts.py); passed as ``stylesheets=`` they cascade as the links did
-    (nothing else is an author style of these templates) and the PDF's bytes stay the
-    same. A Pango font map is not shared between threads, so each thread (a request's,
-    a background run's) of each app keeps its own."""
-    from weasyprint import CSS
-    from weasyprint.text.fonts import FontConfiguration
-
-    from pdf.assets import AssetRefused, resolve_asset_url
-    from pdf.fetcher import LockedURLFetcher
-
-    _parsed = app.extensions.setdefault("pdf_stylesheets", threading.local())
-    cache: dict[str, tuple[str, Any, list[tuple[str, str]]]] | None = getattr(
-        _parsed, "sheets", None)
-    if cache is None:
-        cache = _parsed.sheets = {}
-        _parsed.font_config = FontConfiguration()
-    sheets: list[Any] = []
-    served: list[tuple[str, str]] = []
-    links = _STYLESHEET_LINK.findall(html)
-    for url in links:
-        try:
-            digest = hashlib.sha256(resolve_asset_url(url)[0].read_bytes()).hexdigest()
-        except AssetRefused:  # left as a link: the document's fetcher refuses it
-            return html, [], [], None
-        known = cache.get(url)
-        if known is None or known[0] != digest:
-            fetcher = LockedURLFetcher()
-            css = CSS(url=url, url_fetcher=fetcher, font_config=_parsed.font_config,
-                      media_type="print")
-            known = cache[url] = (digest, css, list(fetcher.served))
-        sheets.append(known[1])
-        served.extend(known[2])
-    return _STYLESHEET_LINK.sub("", html), sheets, served, _parsed.font_config
 
 
 def _pdf_date(created: dt.datetime | None) -> str:

@@ -377,6 +377,14 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("acts.pdf", "GET"): Row(staff_only(), obj(doc_id="issued_act_id")),
     ("acts.print_view", "GET"): Row(staff_only(), obj(doc_id="act_id")),
     ("acts.day_pdf", "GET"): Row(staff_only()),
+    # Interruption notices to every affected site (KEE §13(3)-(4)): the form without its
+    # fields is sent back (422); the htmx count answers with its problem; the finished
+    # run has no notices, so its PDF sends back to the run.
+    ("acts.interruptions", "GET"): Row(staff_only()),
+    ("acts.interruptions", "POST"): Row(staff_with(422)),
+    ("acts.interruptions_preview", "POST"): Row(staff_only()),
+    ("acts.interruption_run", "GET"): Row(staff_only(), obj(run_id="notice_run_id")),
+    ("acts.interruption_run_pdf", "GET"): Row(staff_only(), obj(run_id="notice_run_id")),
     # The customer's documents: everyone logged in has the page (staff see none); an
     # issued act is seen at its own site by every customer role there (ITB 2).
     ("acts.my_documents", "GET"): Row(logged_in()),

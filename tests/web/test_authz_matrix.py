@@ -52,8 +52,9 @@ from webapp.models import (
     DocumentKind,
     HouseType,
     Meter,
-    OfficialDocument,
     MeterKind,
+    NoticeRun,
+    OfficialDocument,
     Person,
     Property,
     Reading,
@@ -275,9 +276,13 @@ def _act_objects(site: Site, customer: Customer, owner_id: int) -> dict[str, Any
     draft = OfficialDocument(kind=ActKind.UNAUTHORISED_CONNECTION, status=ActStatus.DRAFT,
                              site=site, customer=customer, data={})
     photo = ActAttachment(document=draft, file=stored, caption="")
-    db.session.add_all([issued, draft, photo])
+    notice_run = NoticeRun(batch_key=f"{number:032x}", status=RebateRunStatus.FINISHED,
+                           finished_at=dt.datetime(2020, 1, 2, 10, tzinfo=dt.UTC),
+                           data={"notice": {"area": "Testi tn"}, "site_ids": []})
+    db.session.add_all([issued, draft, photo, notice_run])
     db.session.flush()
-    return {"act_id": draft.id, "issued_act_id": issued.id, "attachment_id": photo.id}
+    return {"act_id": draft.id, "issued_act_id": issued.id, "attachment_id": photo.id,
+            "notice_run_id": notice_run.id}
 
 
 def _billing_objects(contract: ServiceContract) -> dict[str, Any]:

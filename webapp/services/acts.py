@@ -98,6 +98,8 @@ class KindSpec:
     photos: bool = False
     # Staff make it from the list of acts (not only through another page).
     listed: bool = True
+    # Signed by both sides on the spot (an act); a notice is not.
+    signed: bool = True
     # Called in the issuing transaction, after the number is given.
     on_issue: Callable[[OfficialDocument], None] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, SelectField, StringField
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
@@ -34,6 +34,8 @@ class FilterForm(FlaskForm):
     issued_until = DateField(_l("Issued until"), validators=[Optional()])
     q = StringField(_l("Number, site code or address"), filters=[clean_line],
                     validators=[Optional(), Length(max=100)])
+    # The interruption notices sent in one action (their batch key).
+    batch = HiddenField(validators=[Optional(), Regexp(r"^[0-9a-f]{32}$")])
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -45,6 +47,8 @@ class NewActForm(FlaskForm):
     site_code = StringField(_l("Site code"), filters=[clean_line],
                             validators=[InputRequired(_l("Give the site's code.")),
                                         Length(max=40)])
+    # A draft started from an invoice (the closure warnings' list, KEE §43(2)).
+    invoice_id = HiddenField(validators=[Optional(), Regexp(r"^\d{1,12}$")])
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -6,7 +6,8 @@ to supply water at homes in another way, so the notice says where (KEE §13(4)).
 
 Each affected site gets a notice of its own, addressed to its customer; the notices
 sent in one action share a ``batch_key`` (``webapp.services.interruptions``). Staff
-do not start one from the list of acts (``listed=False``).
+do not start one from the list of acts (``listed=False``), and a notice is not signed
+(``signed=False``).
 """
 
 from __future__ import annotations
@@ -128,4 +129,4 @@ SPEC = register(KindSpec(
     kind=ActKind.INTERRUPTION_NOTICE, prefix="KAT",
     title=_l("Notice of an interruption of water supply or sewerage"),
     clauses=("KEE §13(3)", "KEE §13(4)"),
-    form=InterruptionNoticeForm, compute=compute, listed=False))
+    form=InterruptionNoticeForm, compute=compute, listed=False, signed=False))
