@@ -52,7 +52,7 @@ from typing import Any
 from flask import has_request_context, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Select, and_, bindparam, delete, func, insert, select, update
 
 from webapp.domain import billing as rules
 from webapp.domain.billing import BillingError, PricePeriod
@@ -859,14 +859,28 @@ def start_in_background(run_id: int, today: dt.date, acting_as: str) -> threadin
     return runs.start_in_background(BillingRun, work, run_id, today, acting_as)
 
 
-def closure_warning_candidates(today: dt.date) -> list[Invoice]:
+def closure_warning_candidates(today: dt.date, limit: int | None = None) -> list[Invoice]:
     """Issued invoices still unpaid whose closure warning may be sent today: five
-    working days after the due date have passed (KEE §43(2)). The acts (issue 9)
-    draw up the warning itself."""
-    unpaid = db.session.scalars(
-        select(Invoice).where(Invoice.kind == InvoiceKind.INVOICE,
-                              Invoice.status == InvoiceStatus.ISSUED,
-                              Invoice.due_date < today, Invoice.payable > Invoice.paid_amount)
-        .order_by(Invoice.due_date, Invoice.id)).all()
-    return [invoice for invoice in unpaid if invoice.due_date is not None
-            and rules.closure_warning_from(invoice.due_date) <= today]
+    working days after the due date have passed (KEE §43(2)), the longest due first
+    (at most ``limit``). The acts (issue 9) draw up the warning itself."""
+    statement = _closure_warning_due(today).order_by(Invoice.due_date, Invoice.id)
+    if limit is not None:
+        statement = statement.limit(limit)
+    return list(db.session.scalars(statement))
+
+
+def closure_warning_count(today: dt.date) -> int:
+    """How many invoices ``closure_warning_candidates`` would give without a limit."""
+    return int(db.session.scalar(
+        select(func.count()).select_from(_closure_warning_due(today).subquery())) or 0)
+
+
+def _closure_warning_due(today: dt.date) -> Select[tuple[Invoice]]:
+    # The latest due date whose warning may go today: closure_warning_from only grows
+    # with the due date, so step back from today until it allows today.
+    latest = today - dt.timedelta(days=1)
+    while rules.closure_warning_from(latest) > today:
+        latest -= dt.timedelta(days=1)
+    return select(Invoice).where(
+        Invoice.kind == InvoiceKind.INVOICE, Invoice.status == InvoiceStatus.ISSUED,
+        Invoice.due_date <= latest, Invoice.payable > Invoice.paid_amount)

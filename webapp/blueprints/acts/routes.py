@@ -39,12 +39,13 @@ from webapp.services import acts as service
 from webapp.services import audit, notifications, uploads
 from webapp.services.access import logged_in_actor, require, today_in_tallinn
 from webapp.services.backoffice import OFFICIAL_ACT, PURPOSE_CHOICES
-from webapp.services.billing_run import closure_warning_candidates
+from webapp.services.billing_run import closure_warning_candidates, closure_warning_count
 from webapp.services.meter_installations import meters_to_install
 
 bp = Blueprint("acts", __name__)
 
 INVALID = 422
+CANDIDATES = 20  # invoices shown for closure warnings, the longest due first
 # The audit trail's wording of why staff read the customer's data (backoffice).
 PURPOSE = dict((code, english) for code, english, _label in PURPOSE_CHOICES)[OFFICIAL_ACT]
 
@@ -67,20 +68,25 @@ def index() -> tuple[str, int]:
     require(Action.STAFF_ACTS)
     form = FilterForm(formdata=request.args if request.args else None)
     if request.args and not form.validate():
-        return render_template("acts/index.html", form=form, page=None,
-                               new=NewActForm(formdata=None),
-                               today=today_in_tallinn()), INVALID
+        return _index_page(form, None, NewActForm(formdata=None), INVALID)
     filters = service.ListFilter(
         kind=ActKind(form.kind.data) if form.kind.data else None,
         status=ActStatus(form.status.data) if form.status.data else None,
         issued_from=form.issued_from.data, issued_until=form.issued_until.data,
         text=form.q.data or "", batch=form.batch.data or "")
-    page = paginate(service.staff_query(filters))
+    return _index_page(form, paginate(service.staff_query(filters)),
+                       NewActForm(formdata=None))
+
+
+def _index_page(form: FilterForm, page: Any, new: NewActForm,
+                status: int = 200) -> tuple[str, int]:
+    """The list of acts with the new-act form, the meters to install (KEE §37(1)) and
+    the invoices a closure warning may be sent for (§43(2))."""
     today = today_in_tallinn()
-    return render_template("acts/index.html", form=form, page=page,
-                           new=NewActForm(formdata=None), today=today,
+    return render_template("acts/index.html", form=form, page=page, new=new, today=today,
                            to_install=meters_to_install(today),
-                           closure_candidates=closure_warning_candidates(today)), 200
+                           closure_candidates=closure_warning_candidates(today, CANDIDATES),
+                           closure_count=closure_warning_count(today)), status
 
 
 @bp.post("/staff/acts/new")
@@ -89,13 +95,11 @@ def new() -> Response | tuple[str, int]:
     actor = require(Action.STAFF_ACTS)
     form = NewActForm()
     if not form.validate_on_submit():
-        return render_template("acts/index.html", form=FilterForm(formdata=None), page=None,
-                               new=form, today=today_in_tallinn()), INVALID
+        return _index_page(FilterForm(formdata=None), None, form, INVALID)
     site = db.session.scalar(db.select(Site).where(Site.code == form.site_code.data))
     if site is None:
         form.site_code.errors = [_("No site has this code.")]
-        return render_template("acts/index.html", form=FilterForm(formdata=None), page=None,
-                               new=form, today=today_in_tallinn()), INVALID
+        return _index_page(FilterForm(formdata=None), None, form, INVALID)
     kind = ActKind(form.kind.data)
     invoice = None
     if form.invoice_id.data and service.spec_of(kind).needs_invoice:
@@ -104,8 +108,7 @@ def new() -> Response | tuple[str, int]:
         if invoice is None or invoice.number is None \
                 or site not in invoice.contract.sites:
             form.site_code.errors = [_("The invoice is not for this site.")]
-            return render_template("acts/index.html", form=FilterForm(formdata=None),
-                                   page=None, new=form, today=today_in_tallinn()), INVALID
+            return _index_page(FilterForm(formdata=None), None, form, INVALID)
     doc = service.create_draft(kind, site, current_user.person,
                                customer=invoice.customer if invoice else None,
                                data={"invoice_id": str(invoice.id)} if invoice else None,
