@@ -181,8 +181,10 @@ def formdata_of(form_class: type[FlaskForm], data: Mapping[str, Any]) -> MultiDi
 def form_for(doc: OfficialDocument, formdata: Any = None) -> FlaskForm:
     """The draft's form: what was sent, or what is stored."""
     spec = spec_of(doc.kind)
-    form = spec.form(formdata=formdata if formdata is not None
-                     else formdata_of(spec.form, doc.data))
+    if formdata is None and doc.data:
+        formdata = formdata_of(spec.form, doc.data)
+    # A new draft (no data yet) shows the form's defaults.
+    form = spec.form(formdata=formdata)
     _prepare(form, doc)
     return form
 

@@ -139,6 +139,9 @@ def _looked_at(actor: Actor, doc: OfficialDocument) -> None:
 
 def _page(doc: OfficialDocument, form: Any = None, status: int = 200,
           problem: service.ActError | None = None) -> tuple[str, int]:
+    """The act's page: a draft's form with its preview (``error``: what the preview
+    cannot show yet) or an issued act's text; ``problem``: why the last action was
+    refused, said above the form."""
     spec = service.spec_of(doc.kind)
     preview = error = None
     if not doc.is_issued:
@@ -150,12 +153,13 @@ def _page(doc: OfficialDocument, form: Any = None, status: int = 200,
     else:
         preview = service.body_html(doc, doc.result, doc.language)
     if problem is not None:
-        error = problem.message
+        error = None  # said once, above the form
         if form is not None and problem.field and problem.field in form:
             # the refusal beside the field it names, as a form's own error would be
             form[problem.field].errors = [*form[problem.field].errors, problem.message]
     return render_template(
         "acts/detail.html", doc=doc, spec=spec, form=form, preview=preview, error=error,
+        problem=problem.message if problem is not None else None,
         confirm=ConfirmForm(formdata=None), photo_form=PhotoForm(formdata=None),
         messages=notifications.about("official_document", doc.id)), status
 
