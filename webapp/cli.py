@@ -17,6 +17,7 @@ def register_cli(app: Flask) -> None:
     from webapp.cli_notifications import notifications_cli
     from webapp.cli_payments import payments_cli
     from webapp.cli_rebates import rebates_cli
+    from webapp.cli_rules import rules_cli
     from webapp.cli_smartmeter import smartmeter_cli
     from webapp.devidp.cli import dev_idp_command
 
@@ -24,6 +25,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(smartmeter_cli)
     app.cli.add_command(api_keys_cli)
     app.cli.add_command(rebates_cli)
+    app.cli.add_command(rules_cli)
     app.cli.add_command(billing_cli)
     app.cli.add_command(payments_cli)
     app.cli.add_command(notifications_cli)
