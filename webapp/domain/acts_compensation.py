@@ -29,13 +29,16 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
 from types import MappingProxyType
 
+from webapp.domain import parameters
 from webapp.domain.billing import round_cents
 from webapp.domain.deadlines import DeadlineError, DeadlineId, DeadlineSet, due
 
 # Products and quotients of Decimals kept exact far beyond the default 28 digits.
 _EXACT = Context(prec=200)
 _ZERO = Decimal(0)
-_ONE_M3 = Decimal(1)
+# KEE §41(1) "kuupmeetri täpsusega": the step an estimate is rounded to
+# (rules/parameters/KEE-2012.toml).
+BILLING_UNIT_M3 = parameters.decimal("billing_unit_m3")
 
 
 class ActsError(ValueError):
@@ -141,7 +144,7 @@ def whole_m3_estimate(volume_m3: Decimal) -> int:
     volume."""
     _checked("volume", volume_m3)
     # KEE §41(1): quantities in whole m³; an estimate is rounded once, half up.
-    return int(volume_m3.quantize(_ONE_M3, rounding=ROUND_HALF_UP, context=_EXACT))
+    return int(volume_m3.quantize(BILLING_UNIT_M3, rounding=ROUND_HALF_UP, context=_EXACT))
 
 
 # --------------------------------------------------------------------------- duration

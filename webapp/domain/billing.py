@@ -42,13 +42,17 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal
 from fractions import Fraction
 from functools import cached_property
 
+from webapp.domain import parameters
 from webapp.domain.deadlines import DeadlineId, DeadlineSet, due, months_after
 from webapp.domain.readings import PastReading
 
 VOLUME_PLACES = 3  # m³ to the litre, like readings
 MONEY_PLACES = 2  # euros to the cent
-AVERAGE_MONTHS = 12  # a missing reading is estimated from the last 12 months' use
-FAILED_METER_MONTHS = 3  # KEE §38(1): "kolme kalendrikuu keskmise ööpäevase tarbimise"
+# The portal's own rule (rules/parameters/portal.toml): a missing reading is
+# estimated from the use of the last months.
+AVERAGE_MONTHS = parameters.integer("average_months")
+# KEE §38(1): "kolme kalendrikuu keskmise ööpäevase tarbimise" (rules/parameters/KEE-2012.toml)
+FAILED_METER_MONTHS = parameters.integer("failed_meter_months")
 
 _ONE_DAY = dt.timedelta(days=1)
 _HUNDRED = 100

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
 
+from webapp.domain import parameters
 from webapp.domain.acts_compensation import ActsError, deadline_due, whole_m3_estimate
 from webapp.domain.billing import FAILED_METER_MONTHS, failed_meter_window
 from webapp.domain.deadlines import DeadlineId, DeadlineSet, months_after
@@ -22,6 +23,9 @@ from webapp.domain.deadlines import DeadlineId, DeadlineSet, months_after
 _EXACT = Context(prec=200)
 _LITRE = Decimal("0.001")
 _HUNDRED = Decimal(100)
+
+# KEE §38(2): the months settled after a control verification (rules/parameters/KEE-2012.toml)
+CONTROL_VERIFICATION_MONTHS = parameters.integer("control_verification_months")
 
 
 def _date(day: dt.date) -> str:
@@ -165,7 +169,7 @@ def verification_period_start(verified_on: dt.date) -> dt.date:
     """The first day settled after a control verification on ``verified_on`` (KEE
     §38(2)): the first day of the third calendar month before the verification's."""
     # KEE §38(2): "eelneva kolme kalendrikuu veetarvituse kohta"
-    return failed_meter_window(verified_on)[0]
+    return months_after(verified_on.replace(day=1), -CONTROL_VERIFICATION_MONTHS)
 
 
 def verification_settlement(verified_on: dt.date, replaced_on: dt.date,

@@ -13,12 +13,14 @@ import datetime as dt
 import functools
 from collections.abc import Iterable
 
+from webapp.domain import parameters
 from webapp.domain.rule_sets import CheckId, Method, RuleSet
 
 # ELVESO 3.2 allows a reading "at the latest within the week after" its date; the
 # same grace is given to every reading the agreed frequency asks for.
-READING_GRACE_DAYS = 7
-FREQUENCY_MONTHS = 12  # "readings submitted all year" (ELVESO 2.1.5, TV)
+READING_GRACE_DAYS = parameters.integer("reading_grace_days")
+# "readings submitted all year" (ELVESO 2.1.5, TV): rules/parameters/portal.toml
+FREQUENCY_MONTHS = parameters.integer("frequency_months")
 
 
 def first_season(submitted_on: dt.date, covered_until: int | None = None) -> int:
