@@ -38,7 +38,7 @@ def all_meter_numbers() -> set[str]:
 def test_the_public_front_page_explains_and_offers_login(client: FlaskClient) -> None:
     page = client.get("/").get_data(as_text=True)
     assert 'href="/login"' in page
-    assert 'href="/rules"' in page
+    assert 'href="/rules/"' in page
 
 
 def test_the_rules_page_lists_the_rules_in_force(client: FlaskClient) -> None:

@@ -18,6 +18,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.claims.routes import bp as claims_bp
     from webapp.blueprints.contract_review.routes import bp as contract_review_bp
     from webapp.blueprints.contracts.routes import bp as contracts_bp
+    from webapp.blueprints.council.routes import bp as council_bp
     from webapp.blueprints.groups.routes import bp as groups_bp
     from webapp.blueprints.invoices.routes import bp as invoices_bp
     from webapp.blueprints.main.routes import bp as main_bp
@@ -25,6 +26,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.readings.routes import bp as readings_bp
     from webapp.blueprints.rebate_review.routes import bp as rebate_review_bp
     from webapp.blueprints.rebates.routes import bp as rebates_bp
+    from webapp.blueprints.rules.routes import bp as rules_bp
     from webapp.blueprints.staff.routes import bp as staff_bp
 
     app.register_blueprint(main_bp)
@@ -43,6 +45,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(billing_runs_bp)
     app.register_blueprint(payments_bp)
     app.register_blueprint(acts_bp)
+    app.register_blueprint(rules_bp)
+    app.register_blueprint(council_bp)
     if app.config.get("DEV_OUTBOX"):
         from webapp.blueprints.outbox.routes import bp as outbox_bp
 

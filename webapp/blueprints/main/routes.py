@@ -8,7 +8,6 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from webapp.domain.rule_sources import RULE_SOURCES
 from webapp.forms.common import LanguageForm
 
 bp = Blueprint("main", __name__)
@@ -25,11 +24,6 @@ def index() -> str | Response:
 def favicon() -> Response:
     # Browsers ask for /favicon.ico whatever the page links to.
     return redirect(url_for("static", filename="img/favicon.svg"), code=301)
-
-
-@bp.get("/rules")
-def rules() -> str:
-    return render_template("main/rules.html", rules=RULE_SOURCES)
 
 
 def safe_local_path(target: str | None, fallback: str) -> str:
