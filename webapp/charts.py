@@ -239,3 +239,95 @@ def _safe_id(prefix: str) -> str:
     if not cleaned:
         return "chart"
     return cleaned if cleaned[0].isalpha() else f"chart-{cleaned}"
+
+
+# --------------------------------------------------------------------------- grouped bars
+
+SERIES_COLOURS = ("#1f5f8b", "#b35900")  # blue 6.9:1, orange 4.6:1 against white
+MAX_GROUPED_BAR_WIDTH = 40.0
+
+
+@dataclass(frozen=True)
+class Series:
+    """One bar in every category: its name (the legend) and its values, in order."""
+
+    name: str
+    values: tuple[Decimal, ...]
+
+
+def grouped_bar_chart(
+    categories: Sequence[str],
+    series: Sequence[Series],
+    *,
+    title: str,
+    description: str,
+    value_label: Callable[[Decimal], str],
+    unit: str,
+    id_prefix: str = "chart",
+) -> Markup:
+    """An inline SVG of side-by-side bars (one per series) for each category, with a
+    legend; ``Markup("")`` for nothing to draw. Texts come translated; all escaped here.
+    Negative values are drawn as 0: the caller's table says the figure. The bars are
+    ``chart-series-N``, not ``chart-bar``, whose one colour the portal's CSS sets."""
+    if not categories or not series:
+        return Markup("")
+    prefix = _safe_id(id_prefix)
+    title_id, desc_id = f"{prefix}-title", f"{prefix}-desc"
+    values = [[max(value, Decimal(0)) if value.is_finite() else Decimal(0)
+               for value in entry.values] for entry in series]
+    scale = nice_scale(max((value for row in values for value in row), default=Decimal(0)))
+    parts = [
+        Markup(
+            '<svg xmlns="http://www.w3.org/2000/svg" class="chart chart--grouped" role="img"'
+            ' viewBox="0 0 {width} {height}" width="100%"'
+            ' preserveAspectRatio="xMidYMid meet" aria-labelledby="{title_id} {desc_id}">'
+        ).format(width=WIDTH, height=HEIGHT, title_id=title_id, desc_id=desc_id),
+        Markup('<title id="{}">{}</title>').format(title_id, title),
+        Markup('<desc id="{}">{}</desc>').format(desc_id, description),
+        *_axis(scale, value_label),
+        *_grouped_bars(categories, series, values, scale, value_label, unit),
+        *_legend(series),
+        Markup("</svg>"),
+    ]
+    return Markup("").join(parts)
+
+
+def _grouped_bars(categories: Sequence[str], series: Sequence[Series],
+                  values: Sequence[Sequence[Decimal]], scale: Scale,
+                  value_label: Callable[[Decimal], str], unit: str) -> list[Markup]:
+    slot = PLOT_WIDTH / len(categories)
+    bar_width = min(slot * float(BAR_SHARE) / len(series), MAX_GROUPED_BAR_WIDTH)
+    parts = [Markup('<g class="chart-bars">')]
+    for index, category in enumerate(categories):
+        centre = MARGIN_LEFT + slot * (index + 0.5)
+        left = centre - bar_width * len(series) / 2
+        for number, entry in enumerate(series):
+            value = values[number][index]
+            height = PLOT_HEIGHT * float(value / scale.top)
+            parts.append(Markup(
+                '<rect class="chart-series chart-series-{}" x="{}" y="{}" width="{}" height="{}"'
+                ' fill="{}"><title>{}, {}: {} {}</title></rect>'
+            ).format(number + 1, _num(left + bar_width * number), _num(BASELINE - height),
+                     _num(bar_width), _num(height), SERIES_COLOURS[number % len(SERIES_COLOURS)],
+                     category, entry.name, value_label(entry.values[index]), unit))
+        parts.append(Markup(
+            '<text class="chart-label" x="{}" y="{}" fill="currentColor" font-size="{}"'
+            ' text-anchor="middle">{}</text>'
+        ).format(_num(centre), _num(BASELINE + FONT_SIZE + 6), FONT_SIZE, category))
+    parts.append(Markup("</g>"))
+    return parts
+
+
+def _legend(series: Sequence[Series]) -> list[Markup]:
+    """Above the plot, left to right: the top margin holds one line."""
+    parts = [Markup('<g class="chart-legend">')]
+    x = float(MARGIN_LEFT)
+    for number, entry in enumerate(series):
+        parts.append(Markup(
+            '<rect x="{}" y="{}" width="12" height="12" fill="{}"/>'
+            '<text class="chart-label" x="{}" y="{}" fill="currentColor" font-size="{}">{}</text>'
+        ).format(_num(x), "1", SERIES_COLOURS[number % len(SERIES_COLOURS)],
+                 _num(x + 18), "12", FONT_SIZE, entry.name))
+        x += 18 + FONT_SIZE * 0.6 * len(entry.name) + 24
+    parts.append(Markup("</g>"))
+    return parts

@@ -16,9 +16,11 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from webapp.demo import DEMO_UTILITY_CODE, build_demo_data
+from webapp.demo import DEMO_UTILITY_CODE, LIIS, build_demo_data
+from webapp.demo_gardens import add_garden_applications, build_garden_street
 from webapp.extensions import db
 from webapp.models import Utility
+from webapp.services.access import today_in_tallinn
 from webapp.services.importer import DataImportError, ImportReport, import_master_data
 
 data_cli = AppGroup(
@@ -53,6 +55,12 @@ def demo_command(if_empty: bool) -> None:
         return
     report = _import_and_commit(build_demo_data(dt.datetime.now(dt.UTC)), "demo data")
     _print_report("Loaded the demo data.", report)
+    # The street of gardens whose rebates the council's what-if report computes over.
+    today = today_in_tallinn()
+    gardens = _import_and_commit(build_garden_street(today), "demo gardens")
+    added = add_garden_applications(today, reviewer_code=LIIS)
+    db.session.commit()
+    _print_report(f"Loaded the demo gardens ({added} rebate applications added).", gardens)
 
 
 def read_document(file: Path) -> dict[str, Any]:

@@ -44,6 +44,7 @@ def _code(given_name: str) -> str:
 
 MARI, JAAN, KATI, PEETER = _code("Mari"), _code("Jaan"), _code("Kati"), _code("Peeter")
 LIIS, TOOMAS, ANNE = _code("Liis"), _code("Toomas"), _code("Anne")
+KADRI = _code("Kadri")  # a member of the town council (issue 10)
 KODU_HALDUS = "10123459"
 PEETER_FROM = dt.date(2024, 2, 1)  # Peeter's user role at one Kodu Haldus site
 # Mari's second site: an old house in town with no meter yet, where two people live;
@@ -83,6 +84,7 @@ def build_demo_data(now: dt.datetime) -> Document:
             {"person": LIIS, "role": "clerk"},
             {"person": TOOMAS, "role": "inspector"},
             {"person": ANNE, "role": "admin"},
+            {"person": KADRI, "role": "council"},
         ],
         "readings": _readings(now, local_today, due_cutoff),
     }
@@ -159,6 +161,7 @@ def _persons() -> list[Document]:
         LIIS: ("liis.lepp@saarevesi.example", None),
         TOOMAS: ("toomas.tuul@saarevesi.example", None),
         ANNE: ("anne.allikas@saarevesi.example", None),
+        KADRI: ("kadri.kuusk@example.com", None),
     }
     persons = []
     for person in DEMO_PERSONS:

@@ -21,4 +21,5 @@ DEMO_PERSONS: tuple[DemoPerson, ...] = (
     DemoPerson("47005050568", "Liis", "Lepp", "staff: clerk"),
     DemoPerson("36806060677", "Toomas", "Tuul", "staff: inspector"),
     DemoPerson("49507070785", "Anne", "Allikas", "staff: admin"),
+    DemoPerson("47208080805", "Kadri", "Kuusk", "town council member: the what-if report"),
 )

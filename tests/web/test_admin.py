@@ -196,13 +196,13 @@ def test_others_cannot_change_anything(login: Login, code: str, today: dt.date) 
 
 def test_the_list_shows_every_staff_member_and_role(anne: FlaskClient) -> None:
     page = anne.get(ROLES_URL).get_data(as_text=True)
-    for name in ("Liis Lepp", "Toomas Tuul", "Anne Allikas"):
+    for name in ("Liis Lepp", "Toomas Tuul", "Anne Allikas", "Kadri Kuusk"):
         assert name in page
-    for label in ("clerk", "inspector", "administrator"):
+    for label in ("clerk", "inspector", "administrator", "council member"):
         assert label in page
     assert "Mari Maasikas" not in page
     # Her own administrator role has no removal link; the others have one each.
-    assert page.count("/remove") == 2
+    assert page.count("/remove") == 3
 
 
 def test_a_role_is_given_to_a_known_person_and_audited(anne: FlaskClient, login: Login) -> None:

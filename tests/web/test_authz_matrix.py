@@ -75,8 +75,9 @@ from webapp.models import (
 )
 from webapp.services import api_keys, uploads
 
+COUNCIL_MEMBER = "47208080805"  # Kadri Kuusk in the demo data
 CODES = {matrix.MARI: MARI, matrix.PEETER: PEETER, matrix.KATI: KATI, matrix.CLERK: CLERK,
-         matrix.INSPECTOR: INSPECTOR, matrix.ADMIN: ADMIN}
+         matrix.INSPECTOR: INSPECTOR, matrix.ADMIN: ADMIN, matrix.COUNCIL: COUNCIL_MEMBER}
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
 

@@ -151,6 +151,7 @@ def test_demo_persons_and_roles() -> None:
         ("Liis", StaffRoleKind.CLERK),
         ("Toomas", StaffRoleKind.INSPECTOR),
         ("Anne", StaffRoleKind.ADMIN),
+        ("Kadri", StaffRoleKind.COUNCIL),
     }
     customer_codes = {c.code for c in db.session.scalars(select(Customer))}
     assert customer_codes == {CODES["Mari"], CODES["Jaan"], KODU_HALDUS}

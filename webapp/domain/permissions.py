@@ -58,6 +58,9 @@ class Action(enum.StrEnum):
     MANAGE_STAFF_ROLES = "manage_staff_roles"
     MANAGE_UTILITY_SETTINGS = "manage_utility_settings"
     VIEW_AUDIT_TRAIL = "view_audit_trail"
+    # Issue 10: the what-if report of the rebate rules, aggregates only, for the
+    # town council that adopts and amends the rules.
+    COUNCIL_WHAT_IF = "council_what_if_report"
 
 
 SITE_ACTIONS: frozenset[Action] = frozenset(
@@ -101,7 +104,7 @@ _DESK = frozenset(
      Action.STAFF_HANDLE_CONTRACTS, Action.STAFF_BILLING}
 )
 STAFF_ROLE_ACTIONS: Mapping[StaffRoleKind, frozenset[Action]] = {
-    StaffRoleKind.CLERK: _STAFF_COMMON | _DESK,
+    StaffRoleKind.CLERK: _STAFF_COMMON | _DESK | {Action.COUNCIL_WHAT_IF},
     # Inspectors read meters on site; correcting a reading is a desk decision.
     StaffRoleKind.INSPECTOR: _STAFF_COMMON,
     StaffRoleKind.ADMIN: _STAFF_COMMON
@@ -110,7 +113,11 @@ STAFF_ROLE_ACTIONS: Mapping[StaffRoleKind, frozenset[Action]] = {
         Action.MANAGE_STAFF_ROLES,
         Action.MANAGE_UTILITY_SETTINGS,
         Action.VIEW_AUDIT_TRAIL,
+        Action.COUNCIL_WHAT_IF,
     },
+    # A council member sees aggregates of the rebate rules' effect and nothing else:
+    # no staff area, no customer's data.
+    StaffRoleKind.COUNCIL: frozenset({Action.COUNCIL_WHAT_IF}),
 }
 
 # Roles a person may hand out or take away through the portal (ITB 3).
@@ -159,7 +166,8 @@ def acting_role(actor: Actor, action: Action, site_id: int | None = None) -> str
         for held in (SiteRoleKind.OWNER, SiteRoleKind.MANAGER, SiteRoleKind.USER):
             if held in actor.roles_at(site_id) and action in SITE_ROLE_ACTIONS[held]:
                 return held.value
-    for staff in (StaffRoleKind.ADMIN, StaffRoleKind.CLERK, StaffRoleKind.INSPECTOR):
+    for staff in (StaffRoleKind.ADMIN, StaffRoleKind.CLERK, StaffRoleKind.INSPECTOR,
+                  StaffRoleKind.COUNCIL):
         if staff in actor.staff_roles and action in STAFF_ROLE_ACTIONS[staff]:
             return staff.value
     return "self"

@@ -42,6 +42,9 @@ class StaffRoleKind(enum.StrEnum):
     CLERK = "clerk"
     INSPECTOR = "inspector"
     ADMIN = "admin"
+    # A member of the town council: sees the what-if report of the rebate rules and
+    # nothing of the customers (issue 10).
+    COUNCIL = "council"
 
 
 class RebateStatus(enum.StrEnum):

@@ -50,8 +50,10 @@ STAFF_ROLE_NAMES = {
     StaffRoleKind.CLERK: _l("clerk"),
     StaffRoleKind.INSPECTOR: _l("inspector"),
     StaffRoleKind.ADMIN: _l("administrator"),
+    StaffRoleKind.COUNCIL: _l("council member"),
 }
-STAFF_ROLE_ORDER = {StaffRoleKind.ADMIN: 0, StaffRoleKind.CLERK: 1, StaffRoleKind.INSPECTOR: 2}
+STAFF_ROLE_ORDER = {StaffRoleKind.ADMIN: 0, StaffRoleKind.CLERK: 1, StaffRoleKind.INSPECTOR: 2,
+                    StaffRoleKind.COUNCIL: 3}
 PRICE_KIND_NAMES = {
     PriceKind.WATER: _l("water"), PriceKind.SEWER: _l("sewer"),
     PriceKind.FIXED_FEE: _l("monthly fixed fee"), PriceKind.CLOSURE_FEE: _l("closing fee"),

@@ -24,6 +24,9 @@ def home() -> str | Response:
     sites = customer_overview(actor)
     if not sites and can(actor, Action.STAFF_AREA):
         return redirect(url_for("staff.home"))
+    if not sites and can(actor, Action.COUNCIL_WHAT_IF):
+        # A council member's one page (issue 10).
+        return redirect(url_for("council.what_if_page"))
     if not sites:
         return render_template("account/no_access.html")
     return render_template(
