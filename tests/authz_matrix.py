@@ -14,9 +14,12 @@ from typing import Any
 
 ANONYMOUS, MARI, PEETER, KATI = "anonymous", "mari", "peeter", "kati"
 CLERK, INSPECTOR, ADMIN = "clerk", "inspector", "admin"
+# A town council member (issue 10): a staff role that grants only the what-if report,
+# so every staff function is hidden from them like from a customer.
+COUNCIL = "council"
 CUSTOMERS = (MARI, PEETER, KATI)
 STAFF = (CLERK, INSPECTOR, ADMIN)
-ACTORS = (ANONYMOUS, *CUSTOMERS, *STAFF)
+ACTORS = (ANONYMOUS, *CUSTOMERS, *STAFF, COUNCIL)
 
 OK = "ok"  # served: 2xx, or a redirect somewhere other than the login page
 LOGIN = "login"  # sent to log in first
@@ -55,7 +58,8 @@ def logged_in(outcome: Outcome = OK) -> dict[str, tuple[Outcome, Outcome]]:
 
 
 def staff_only(*allowed: str) -> dict[str, tuple[Outcome, Outcome]]:
-    """Staff functions: staff see every customer's objects; customers see none."""
+    """Staff functions: staff see every customer's objects; customers (and council
+    members, unless ``allowed`` names them) see none."""
     table = logged_in(HIDDEN)
     for actor in allowed or STAFF:
         table[actor] = (OK, OK)
@@ -150,7 +154,6 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("static", "GET"): Row(same_for_all(OK), lambda *_: {"filename": "css/portal.css"}),
     ("main.index", "GET"): Row(same_for_all(OK)),
     ("main.favicon", "GET"): Row(same_for_all(OK)),
-    ("main.rules", "GET"): Row(same_for_all(OK)),
     ("main.set_language", "POST"): Row(same_for_all(OK)),
     # The provider does not answer in these tests: login says so (503) to the anonymous.
     ("auth.login", "GET"): Row({**logged_in(OK), ANONYMOUS: (503, 503)}),
@@ -404,4 +407,20 @@ MATRIX: dict[tuple[str, str], Row] = {
                                       ADMIN: (422, 422)}, obj("payment_id")),
     ("payments.ignore", "POST"): Row({**staff_only(CLERK, ADMIN), CLERK: (422, 422),
                                       ADMIN: (422, 422)}, obj("payment_id")),
+    # The what-if report of the rebate rules (issue 10): aggregates only, for council
+    # members, clerks and administrators. The PDF without its values is sent back (422).
+    ("council.what_if_page", "GET"): Row(staff_only(CLERK, ADMIN, COUNCIL)),
+    ("council.what_if_pdf", "GET"): Row({**staff_only(CLERK, ADMIN, COUNCIL),
+                                         CLERK: (422, 422), ADMIN: (422, 422),
+                                         COUNCIL: (422, 422)}),
+    # The published rules (issue 10): public. "In force on" without a date is sent
+    # back (422); the diff without versions shows its form.
+    ("rules.index", "GET"): Row(same_for_all(OK)),
+    ("rules.rule_set", "GET"): Row(same_for_all(OK), lambda *_: {"rule_set_id": "TV-2020"}),
+    ("rules.on", "GET"): Row(same_for_all(422)),
+    ("rules.diff", "GET"): Row(same_for_all(OK)),
+    ("rules.feed", "GET"): Row(same_for_all(OK)),
+    ("rules.regulation", "GET"): Row(same_for_all(OK)),
+    ("rules.regulation_search", "GET"): Row(same_for_all(OK), query={"q": "plomm"}),
+    ("rules.regulation_pdf", "GET"): Row(same_for_all(OK)),
 }

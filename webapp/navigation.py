@@ -53,10 +53,12 @@ def menu_items() -> list[MenuItem]:
             entries.append((_("Contracts"), url_for("contracts.index")))
         if can(actor, Action.STAFF_AREA):
             entries.append((_("Staff"), url_for("staff.home")))
+        if can(actor, Action.COUNCIL_WHAT_IF):
+            entries.append((_("What if"), url_for("council.what_if_page")))
         if not actor.site_roles and not actor.staff_roles:
             entries.append((_("Getting access"), url_for("account.home")))
         entries.append((_("Who viewed my data"), url_for("account.data_access")))
-    entries.append((_("Rules"), url_for("main.rules")))
+    entries.append((_("Rules"), url_for("rules.index")))  # issue 10: the published rules
     return [MenuItem(label, url, request.path == url) for label, url in entries]
 
 
