@@ -109,18 +109,26 @@ def monthly_use_chart(
     )
 
     parts = [
-        Markup(
-            '<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img"'
-            ' viewBox="0 0 {width} {height}" width="100%"'
-            ' preserveAspectRatio="xMidYMid meet" aria-labelledby="{title_id} {desc_id}">'
-        ).format(width=WIDTH, height=HEIGHT, title_id=title_id, desc_id=desc_id),
-        Markup('<title id="{}">{}</title>').format(title_id, title),
-        Markup('<desc id="{}">{}</desc>').format(desc_id, description),
+        *_svg_start("chart", title_id, title, desc_id, description),
         *_axis(scale, volume_label),
         *_bars(months, volumes, scale, month_label, volume_label, unknown_label, unit),
         Markup("</svg>"),
     ]
     return Markup("").join(parts)
+
+def _svg_start(css_class: str, title_id: str, title: str, desc_id: str,
+               description: str) -> list[Markup]:
+    """The opening of a chart: one image named by its title and description."""
+    return [
+        Markup(
+            '<svg xmlns="http://www.w3.org/2000/svg" class="{css_class}" role="img"'
+            ' viewBox="0 0 {width} {height}" width="100%"'
+            ' preserveAspectRatio="xMidYMid meet" aria-labelledby="{title_id} {desc_id}">'
+        ).format(css_class=css_class, width=WIDTH, height=HEIGHT, title_id=title_id,
+                 desc_id=desc_id),
+        Markup('<title id="{}">{}</title>').format(title_id, title),
+        Markup('<desc id="{}">{}</desc>').format(desc_id, description),
+    ]
 
 
 def _axis(scale: Scale, volume_label: Callable[[Decimal], str]) -> list[Markup]:
@@ -277,13 +285,7 @@ def grouped_bar_chart(
                for value in entry.values] for entry in series]
     scale = nice_scale(max((value for row in values for value in row), default=Decimal(0)))
     parts = [
-        Markup(
-            '<svg xmlns="http://www.w3.org/2000/svg" class="chart chart--grouped" role="img"'
-            ' viewBox="0 0 {width} {height}" width="100%"'
-            ' preserveAspectRatio="xMidYMid meet" aria-labelledby="{title_id} {desc_id}">'
-        ).format(width=WIDTH, height=HEIGHT, title_id=title_id, desc_id=desc_id),
-        Markup('<title id="{}">{}</title>').format(title_id, title),
-        Markup('<desc id="{}">{}</desc>').format(desc_id, description),
+        *_svg_start("chart chart--grouped", title_id, title, desc_id, description),
         *_axis(scale, value_label),
         *_grouped_bars(categories, series, values, scale, value_label, unit),
         *_legend(series),

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 
 import pytest
 from flask.testing import FlaskClient
 
+from webapp.domain.rule_trace import Application
 from webapp.extensions import db
 from webapp.models import NoticeRun, RebateRunStatus
 
@@ -168,24 +168,13 @@ def test_feed_has_no_site_addresses_or_names(client: FlaskClient) -> None:
     assert site.code not in text
 
 
-@dataclass(frozen=True)
-class _Application:  # the shape of webapp.domain.rule_trace.Application
-    parameter: str
-    label: str
-    value: str
-    unit: str
-    clause: str
-    rule_file: str
-    used_in: tuple[str, ...]
-
-
 def test_each_parameter_lists_where_the_portal_applies_it(
         client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
     from webapp.blueprints.rules import rule_sets as pages
 
-    cap = _Application("caps.A.m3", "Cap", "30", "m3", "ELVESO 2.2", "rules/ELVESO-2014.toml",
+    cap = Application("caps.A.m3", "Cap", "30", "m3", "ELVESO 2.2", "rules/ELVESO-2014.toml",
                        ("webapp.domain.rebates.evaluate",))
-    deadlines = _Application("reading_deadlines.start_from", "Start", "05-31", "",
+    deadlines = Application("reading_deadlines.start_from", "Start", "05-31", "",
                              "ELVESO 3.2", "rules/ELVESO-2014.toml",
                              ("webapp.domain.rebates.required_readings",))
     monkeypatch.setattr(pages, "trace", lambda _id: {"2.2": (cap,), "3.2": (deadlines,)})
