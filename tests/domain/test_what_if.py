@@ -12,8 +12,8 @@ from decimal import Decimal
 
 import pytest
 
-from webapp.domain.readings import PastReading
-from webapp.domain.rebates import Facts, RebateCase, SubMeter
+from tests.domain.test_rebates import GOOD_FACTS, r
+from webapp.domain.rebates import RebateCase, SubMeter
 from webapp.domain.rule_sets import Method, MonthDay, load_rule_set
 from webapp.domain.what_if import (
     Band,
@@ -35,16 +35,7 @@ from webapp.domain.what_if import (
 )
 
 ELVESO = load_rule_set("ELVESO-2014")
-FACTS = Facts(
-    contract_valid=True, overdue_debt=False, invoices_paid_on_time=True,
-    readings_at_agreed_frequency=True, meter_accepted=True, reading_cycle_months=1,
-    joint_application_required=False, joint_application=False, false_data=False,
-    meter_faulty=False, access_refused=False, bypass=False, other_use=False,
-)
-
-
-def r(day: str, value: str) -> PastReading:
-    return PastReading(dt.date.fromisoformat(day), Decimal(value))
+FACTS = GOOD_FACTS
 
 
 MAIN = (r("2024-09-30", "100"), r("2025-05-31", "150"), r("2025-08-31", "200"))

@@ -144,7 +144,7 @@ def begin_run(utility: Utility, season: int, today: dt.date,
 
 
 @dataclass(frozen=True)
-class _Counted:
+class CountedApplication:
     """What the run needs of an application, read once: the run commits a chunk at a
     time, and a committed ORM object would be read again, one query each."""
 
@@ -155,7 +155,7 @@ class _Counted:
     terms: Terms
 
 
-def _applications(season: int) -> list[_Counted]:
+def counted_applications(season: int) -> list[CountedApplication]:
     """The applications counting for ``season``: one a site (the latest if the dates
     of two ever overlap). Read as plain rows: a hundred thousand ORM objects would
     cost more than the calculation."""
@@ -180,7 +180,7 @@ def _applications(season: int) -> list[_Counted]:
     for row in sorted(by_site.values(), key=lambda item: item.id):
         terms = Terms(row.site_id, row.customer_id, row.method, row.house_type,
                       joint.get(row.id, False), row.sub_meter_number, row.cap_m3)
-        counted.append(_Counted(row.id, row.site_id, row.code, row.customer_id, terms))
+        counted.append(CountedApplication(row.id, row.site_id, row.code, row.customer_id, terms))
     return counted
 
 
@@ -237,7 +237,7 @@ def run_season(run: RebateRun, utility: Utility, today: dt.date,
     each chunk; the run record ends finished with its summary."""
     season, run_id = run.season, run.id
     rule_set, price = check_season(utility, season, today)
-    applications = _applications(season)
+    applications = counted_applications(season)
     summary = RunSummary(season, rule_set.id, price, waiting_review=_waiting(season))
     summary.applications = len(applications)
     run.total = len(applications)
@@ -264,7 +264,7 @@ def run_season(run: RebateRun, utility: Utility, today: dt.date,
     return summary
 
 
-def _run_chunk(run_id: int, season: int, loader: CaseLoader, chunk: Sequence[_Counted],
+def _run_chunk(run_id: int, season: int, loader: CaseLoader, chunk: Sequence[CountedApplication],
                summary: RunSummary) -> None:
     site_ids = [application.site_id for application in chunk]
     current = _current(site_ids, season)

@@ -29,7 +29,7 @@ from webapp.domain.what_if import (
 from webapp.extensions import db
 from webapp.models import RebateApplication, Utility
 from webapp.services.rebate_data import CaseLoader, Terms, price_day, sewer_price_on
-from webapp.services.rebate_run import _applications as counted_applications
+from webapp.services.rebate_run import counted_applications
 from webapp.services.rebates import RebateRefusal, latest_ended_season
 
 # A what-if asks what the rules would do to the season, whatever their effective
